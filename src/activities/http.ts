@@ -1,0 +1,71 @@
+/**
+ * JSON over HTTP for reward backends and other non-OpenAI endpoints, with every failure
+ * classified (see errors.ts). Uses Node's global fetch; the caller passes its cancellation signal.
+ */
+import {
+  configError,
+  malformedResponse,
+  missingApiKey,
+  oneLine,
+  statusFailure,
+  timeoutFailure,
+  transportFailure,
+  type CallSite,
+} from './errors';
+
+export interface PostJsonOptions {
+  /** Per-attempt timeout: the whole exchange, body included. */
+  timeoutMs: number;
+  /** Cancellation (the activity's signal). */
+  signal?: AbortSignal;
+  /** Sent as `Authorization: Bearer <apiKey>` when set. */
+  apiKey?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * POSTs `body` as JSON and returns the parsed JSON answer. Throws classified ApplicationFailures
+ * (retryable for 429 / 5xx / timeouts / connection errors, non-retryable for other 4xx and
+ * answers that are not JSON). If `signal` aborts, the fetch error is rethrown as it is, for the
+ * caller (withCallContext) to turn into a cancellation.
+ */
+export async function postJson(site: CallSite, body: unknown, opts: PostJsonOptions): Promise<unknown> {
+  const s: CallSite = { ...site, method: 'POST', secrets: [...(site.secrets ?? []), opts.apiKey] };
+  let url: URL;
+  try {
+    url = new URL(site.url);
+  } catch {
+    throw configError(`${site.what}: invalid URL ${JSON.stringify(site.url)}`);
+  }
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...opts.headers };
+  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+  let status: number;
+  let resHeaders: Headers;
+  let text: string;
+  try {
+    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    status = res.status;
+    resHeaders = res.headers;
+    text = await res.text();
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    if (deadline.aborted) throw timeoutFailure(s, opts.timeoutMs);
+    throw transportFailure(s, err, opts.timeoutMs);
+  }
+  if (status < 200 || status >= 300) throw statusFailure(s, status, resHeaders, text);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw malformedResponse(s, `body is not valid JSON (${(err as Error).message}): ${JSON.stringify(oneLine(text, 120))}`);
+  }
+}
+
+/** Reads the API key named by `apiKeyEnv` (if any) from `env`; MissingApiKey when named but unset. */
+export function readApiKey(env: NodeJS.ProcessEnv, apiKeyEnv: string | undefined, who: string): string | undefined {
+  if (!apiKeyEnv) return undefined;
+  const v = env[apiKeyEnv];
+  if (v === undefined || v.trim() === '') throw missingApiKey(apiKeyEnv, who);
+  return v.trim();
+}

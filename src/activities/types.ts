@@ -1,0 +1,63 @@
+/**
+ * Inputs and outputs of every activity. Workflows import these types (type-only) and call
+ * activities through proxyActivities; nothing here may carry a secret or a long text:
+ * texts live in the content-addressed response store and travel as references.
+ */
+import type { AgentConfig, RewardSpec } from '../config/schema';
+import type { Action } from '../search/types';
+
+/** Where texts live. `fs`: a folder (the embedded default); others may follow (shared stores). */
+export interface StoreSpec {
+  kind: 'fs';
+  /** Absolute path of the store root. */
+  root: string;
+}
+
+/** Store keys (sha256 hex of the UTF-8 text) of user-supplied template overrides. */
+export interface TemplateRefs {
+  refine?: string;
+  aggregate?: string;
+  instruction?: string;
+}
+
+export interface GenerateInput {
+  /** Endpoint and sampling settings; the API key is read by the worker from agent.apiKeyEnv. */
+  agent: AgentConfig;
+  store: StoreSpec;
+  /** Store key of the original prompt text. */
+  promptRef: string;
+  action: Action;
+  /** Store keys of action.inputs, same order. */
+  inputRefs: string[];
+  templates: TemplateRefs;
+  /** Per-call seed derived from the search seed and the action id (endpoints that honour it are reproducible). */
+  seed?: number;
+  /** For logs and the UI summary only. */
+  label?: string;
+}
+
+export interface GenerateOutput {
+  /** Store key of the generated text. */
+  ref: string;
+  /** First ~80 characters, for the UI. */
+  preview: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  finishReason: string;
+}
+
+export interface ScoreInput {
+  reward: RewardSpec;
+  store: StoreSpec;
+  promptRef: string;
+  responseRef: string;
+  referenceRef?: string;
+  promptId?: string;
+  /** Agent model name that produced the response. */
+  model?: string;
+}
+
+export interface ScoreOutput {
+  reward: number;
+}

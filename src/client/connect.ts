@@ -1,0 +1,74 @@
+/**
+ * One place where the CLI gets its Temporal: the cluster at TEMPORAL_ADDRESS, or the embedded
+ * dev server (reused, or started in the background so it outlives this command).
+ */
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { AgentConfig } from '../config/schema';
+import { connectionOptions, connectTo, describeTarget, ensureServer, readServerState, targetFromEnv, type TemporalTarget } from '../server';
+import { startWorkers } from '../worker/run';
+
+export interface ToaConnection {
+  client: Client;
+  target: TemporalTarget;
+  namespace: string;
+  address: string;
+  uiUrl?: string;
+  /** The worker-side connection (opened on first use). */
+  nativeConnection(): Promise<NativeConnection>;
+  close(): Promise<void>;
+}
+
+export async function connectToa(opts: { startEmbedded?: boolean } = {}): Promise<ToaConnection> {
+  let target: TemporalTarget;
+  if (opts.startEmbedded === false) {
+    const state = readServerState();
+    target = targetFromEnv() ?? (state ? { address: state.address, namespace: state.namespace, uiUrl: state.uiUrl } : { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233' });
+  } else {
+    target = await ensureServer();
+  }
+  const connection = await connectTo(target);
+  const client = new Client({ connection, namespace: target.namespace });
+  let native: Promise<NativeConnection> | undefined;
+  return {
+    client,
+    target,
+    namespace: target.namespace,
+    address: target.address,
+    uiUrl: target.uiUrl ?? process.env.TEMPORAL_UI_URL,
+    nativeConnection() {
+      native ??= NativeConnection.connect(connectionOptions(target) as Parameters<typeof NativeConnection.connect>[0]).catch((err: Error) => {
+        throw new Error(`worker cannot connect to Temporal at ${describeTarget(target)}: ${err.message}`);
+      });
+      return native;
+    },
+    async close() {
+      await connection.close().catch(() => undefined);
+      if (native) await (await native).close().catch(() => undefined);
+    },
+  };
+}
+
+function uiList(toa: Pick<ToaConnection, 'uiUrl' | 'namespace'>, query: string): string {
+  const base = toa.uiUrl ?? 'http://127.0.0.1:8233';
+  return `${base}/namespaces/${encodeURIComponent(toa.namespace)}/workflows?query=${encodeURIComponent(query)}`;
+}
+
+export function uiWorkflowUrl(toa: Pick<ToaConnection, 'uiUrl' | 'namespace'>, workflowId: string): string {
+  return uiList(toa, `WorkflowId="${workflowId}"`);
+}
+
+/** The sweep and all its prompt workflows, through the ToaSweepId search attribute. */
+export function uiSweepUrl(toa: Pick<ToaConnection, 'uiUrl' | 'namespace'>, sweepId: string): string {
+  return uiList(toa, `ToaSweepId="${sweepId}"`);
+}
+
+/** Runs `fn` with this process also serving as a worker for `agents` (and the main queue). */
+export async function withInProcessWorkers<T>(toa: ToaConnection, agents: AgentConfig[], fn: () => Promise<T>): Promise<T> {
+  const running = await startWorkers({ connection: await toa.nativeConnection(), namespace: toa.namespace, agents });
+  try {
+    return await fn();
+  } finally {
+    await running.shutdown();
+  }
+}

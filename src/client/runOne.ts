@@ -1,0 +1,79 @@
+/**
+ * `toa run`: one prompt, one method, one budget, through the same promptSearch workflow a sweep
+ * uses. Its workflow ID is derived from its inputs, so running the same command again after a
+ * crash attaches to the search in progress instead of paying for it twice.
+ */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { openStore } from '../store';
+import { methodLabelOf } from '../config/labels';
+import { promptSearch, type PromptSearchInput } from '../workflows/promptSearch';
+import { MAIN_TASK_QUEUE } from '../workflows/taskQueues';
+import { searchAttributeUpdates } from '../workflows/searchAttributes';
+import type { PromptSummary } from '../workflows/records';
+import { locationsOf, storeTemplates } from './plan';
+import { preflightConfig } from './preflight';
+
+export interface RunOneOptions {
+  config: string;
+  prompt: string;
+  reference?: string;
+  method?: string;
+  budget?: number;
+  seed?: number;
+}
+
+export interface RunOneResult {
+  workflowId: string;
+  summary: PromptSummary;
+  bestText: string;
+}
+
+export async function runOne(client: Client, opts: RunOneOptions, onStarted?: (workflowId: string) => void): Promise<RunOneResult> {
+  const loaded = await preflightConfig(opts.config, process.env);
+  const { config } = loaded;
+  const method = opts.method ? config.methods.find((m) => methodLabelOf(m) === opts.method) : config.methods[0];
+  if (!method) throw new Error(`--method: no method labelled "${opts.method}" in ${loaded.file} (have: ${config.methods.map(methodLabelOf).join(', ')})`);
+  const budget = opts.budget ?? config.budgets[0];
+  const seed = opts.seed ?? config.seeds[0];
+  const locations = locationsOf(loaded.outputDir, 'single-runs');
+  const store = openStore(locations.store);
+  const promptRef = await store.put(opts.prompt);
+  const referenceRef = opts.reference === undefined ? undefined : await store.put(opts.reference);
+  const templates = await storeTemplates(loaded, locations.store);
+  const identity = JSON.stringify({ hash: loaded.contentHash, promptRef, referenceRef, method: methodLabelOf(method), budget, seed });
+  const workflowId = `run-${methodLabelOf(method)}-b${budget}-s${seed}-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+  const input: PromptSearchInput = {
+    promptId: promptRef.slice(0, 12),
+    promptRef,
+    referenceRef,
+    method,
+    budget,
+    seed,
+    agents: config.agents,
+    reward: config.reward,
+    store: locations.store,
+    templates,
+    recordsDir: path.join(locations.outputDir, 'single-runs', 'records'),
+    retry: config.retry,
+  };
+  const handle = await client.workflow.start(promptSearch, {
+    workflowId,
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    typedSearchAttributes: searchAttributeUpdates({ method: methodLabelOf(method), budget, seed, status: 'running', generations: 0 }),
+    staticSummary: `toa run: ${methodLabelOf(method)} b${budget} s${seed}`,
+  }).catch(async (err) => {
+    // Already completed earlier: its result is still there to read.
+    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') return client.workflow.getHandle<typeof promptSearch>(workflowId);
+    throw err;
+  });
+  onStarted?.(workflowId);
+  const summary = await handle.result();
+  const bestText = await store.get(summary.bestRef);
+  return { workflowId, summary, bestText };
+}

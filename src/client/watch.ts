@@ -1,0 +1,72 @@
+/**
+ * Live progress of a sweep: a progress bar with rates, ETA, cost and errors on a terminal, one
+ * plain line per change otherwise (logs, CI). Polls the sweep's progress query; a sweep outlives
+ * its watcher, so `watch` can be stopped and re-attached at any time.
+ */
+import { SingleBar } from 'cli-progress';
+import type { SweepProgress } from '../workflows/sweepState';
+
+export interface WatchOptions {
+  /** Expected jobs (prompts × jobs per prompt) when known; else the bar grows as pages load. */
+  totalJobs?: number;
+  intervalMs?: number;
+  tty?: boolean;
+  out?: NodeJS.WritableStream;
+}
+
+export function finishedJobs(p: SweepProgress): number {
+  return p.done + p.reused + p.failed;
+}
+
+export function describeProgress(p: SweepProgress, rates?: { genPerSec: number; tokPerSec: number }): string {
+  const tokens = p.compute.promptTokens + p.compute.completionTokens;
+  const parts = [
+    `${p.status}`,
+    `${p.done + p.reused} done (${p.reused} reused)`,
+    `${p.running} running`,
+    `${p.failed} failed`,
+    `${p.compute.generations} generations`,
+    `${tokens} tokens`,
+  ];
+  if (rates) parts.push(`${rates.genPerSec.toFixed(2)} gen/s`, `${Math.round(rates.tokPerSec)} tok/s`);
+  if (p.compute.costUsd > 0) parts.push(`$${p.compute.costUsd.toFixed(4)}`);
+  const errors = Object.entries(p.errorsByType).filter(([, n]) => n > 0);
+  if (errors.length > 0) parts.push(`errors: ${errors.map(([k, n]) => `${k}×${n}`).join(', ')}`);
+  return parts.join(' | ');
+}
+
+export async function watchSweep(poll: () => Promise<SweepProgress>, opts: WatchOptions = {}): Promise<SweepProgress> {
+  const out = opts.out ?? process.stdout;
+  const tty = opts.tty ?? Boolean((out as NodeJS.WriteStream).isTTY);
+  const interval = opts.intervalMs ?? 1000;
+  let last: { at: number; gens: number; tokens: number } | undefined;
+  let lastLine = '';
+  const bar = tty
+    ? new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} jobs | ETA {eta_formatted} | {detail}', hideCursor: true, stream: out as NodeJS.WriteStream, etaBuffer: 50 })
+    : undefined;
+  let started = false;
+  for (;;) {
+    const p = await poll();
+    const now = Date.now();
+    const tokens = p.compute.promptTokens + p.compute.completionTokens;
+    const rates = last && now > last.at ? { genPerSec: ((p.compute.generations - last.gens) * 1000) / (now - last.at), tokPerSec: ((tokens - last.tokens) * 1000) / (now - last.at) } : undefined;
+    last = { at: now, gens: p.compute.generations, tokens };
+    const total = Math.max(opts.totalJobs ?? 0, p.promptsSeen * p.jobsPerPrompt, finishedJobs(p) + p.running + p.queued, 1);
+    const detail = describeProgress(p, rates);
+    if (bar) {
+      if (!started) bar.start(total, finishedJobs(p), { detail });
+      started = true;
+      bar.setTotal(total);
+      bar.update(finishedJobs(p), { detail });
+    } else {
+      const line = describeProgress(p);
+      if (line !== lastLine) out.write(`${new Date().toISOString()} ${line}\n`);
+      lastLine = line;
+    }
+    if (p.status !== 'running' && p.status !== 'paused') {
+      bar?.stop();
+      return p;
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}

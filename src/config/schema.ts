@@ -1,0 +1,231 @@
+/**
+ * The sweep file: the single source of truth for its types, validation and documentation.
+ * `toa config schema` prints the JSON Schema generated from these definitions.
+ *
+ * Nothing here may hold a secret: agents name the environment variable that holds their API
+ * key (`apiKeyEnv`), and only workers read it.
+ */
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", at most 63 characters');
+
+export const samplingSchema = z
+  .object({
+    temperature: z.number().min(0).max(2).default(0.7).describe('Sampling temperature'),
+    topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling probability mass'),
+    maxTokens: z.number().int().positive().default(2048).describe('Maximum completion tokens per generation'),
+    stop: z.array(z.string()).optional().describe('Stop sequences'),
+  })
+  .strict()
+  .describe('Sampling parameters of every call to this agent');
+
+export const agentSchema = z
+  .object({
+    name: name.describe('Agent name, used in results, task queue names and the UI'),
+    baseURL: z.string().url().describe('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1'),
+    model: z.string().min(1).describe('Model name sent in the request'),
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional()
+      .describe('Name of the environment variable holding the API key (read by workers only)'),
+    systemPrompt: z.string().optional().describe('System message prepended to fresh and refine calls'),
+    sampling: samplingSchema.prefault({}),
+    parameters: z.number().positive().default(1e9).describe('Parameter count, for FLOPs estimates (2 × params × tokens)'),
+    maxConcurrency: z.number().int().positive().default(4).describe('In-flight requests per worker process'),
+    requestsPerSecond: z.number().positive().optional().describe('Global limit across all workers (task queue rate limit)'),
+    timeoutSeconds: z.number().positive().default(600).describe('Per-attempt request timeout'),
+    pricing: z
+      .object({ promptPerMTok: z.number().min(0), completionPerMTok: z.number().min(0) })
+      .strict()
+      .optional()
+      .describe('USD per million tokens, for cost estimates'),
+  })
+  .strict();
+
+const httpReward = z
+  .object({
+    type: z.literal('http'),
+    url: z.string().url().describe('POST {prompt, response, model?, promptId?, reference?} here; the answer is {"reward": number}'),
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('Environment variable with a bearer token'),
+    timeoutSeconds: z.number().positive().default(120).describe('Per-attempt request timeout'),
+  })
+  .strict();
+const vllmReward = z
+  .object({
+    type: z.literal('vllm-reward'),
+    baseURL: z.string().url().describe('vLLM server root, e.g. http://127.0.0.1:8001'),
+    model: z.string().min(1).describe('Reward model name as served'),
+    api: z
+      .enum(['pooling', 'classify', 'score'])
+      .default('pooling')
+      .describe('vLLM endpoint: /pooling (reward models), /classify (classifiers), /score (cross-encoders)'),
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('Environment variable with the API key'),
+    timeoutSeconds: z.number().positive().default(120).describe('Per-attempt request timeout'),
+  })
+  .strict();
+const llmJudgeReward = z
+  .object({
+    type: z.literal('llm-judge'),
+    baseURL: z.string().url().describe('OpenAI-compatible base URL of the judge'),
+    model: z.string().min(1).describe('Judge model name'),
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('Environment variable with the API key'),
+    rubric: z.string().optional().describe('System prompt of the judge (default: a built-in helpfulness rubric)'),
+    scale: z.number().int().positive().default(10).describe('Scores run 1..scale; the reward is (score - 1) / (scale - 1)'),
+    timeoutSeconds: z.number().positive().default(120).describe('Per-attempt request timeout'),
+  })
+  .strict();
+const mathAnswerReward = z.object({ type: z.literal('math-answer') }).strict();
+const chrfReward = z
+  .object({
+    type: z.literal('chrf'),
+    charOrder: z.number().int().positive().default(6).describe('Character n-gram order'),
+    beta: z.number().positive().default(2).describe('Recall weight (2 = chrF2)'),
+  })
+  .strict();
+
+export type RewardSpec =
+  | z.infer<typeof httpReward>
+  | z.infer<typeof vllmReward>
+  | z.infer<typeof llmJudgeReward>
+  | z.infer<typeof mathAnswerReward>
+  | z.infer<typeof chrfReward>
+  | { type: 'weighted'; components: Array<{ weight: number; reward: RewardSpec }> };
+
+export const rewardSchema: z.ZodType<RewardSpec> = z.lazy(() =>
+  z.discriminatedUnion('type', [
+    httpReward,
+    vllmReward,
+    llmJudgeReward,
+    mathAnswerReward,
+    chrfReward,
+    z
+      .object({
+        type: z.literal('weighted'),
+        components: z.array(z.object({ weight: z.number(), reward: rewardSchema }).strict()).min(1),
+      })
+      .strict(),
+  ]),
+) as z.ZodType<RewardSpec>;
+
+const widthRule = z
+  .union([z.number().int().positive(), z.enum(['third', 'half'])])
+  .describe('Per-layer width cap: a number, or "third" = floor(N/3) (default), "half" = floor(N/2) (math)');
+
+const methodLabel = name.optional().describe('Label in results; defaults to the method type');
+
+export const toaMethodSchema = z
+  .object({
+    type: z.literal('toa'),
+    label: methodLabel,
+    alpha: z.number().min(0).default(0.01).describe('UCT exploration weight: mean + alpha·sqrt(2·ln(play+1)/visits)'),
+    tau: z.number().positive().default(0.1).describe('Reward temperature: rewards are normalised as sigmoid(raw / tau)'),
+    width: widthRule.default('third'),
+    parallelPlays: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .describe('Plays in flight at once with virtual loss (1 = faithful sequential search)'),
+  })
+  .strict();
+export const randomMethodSchema = z
+  .object({ type: z.literal('random'), label: methodLabel, agent: name.describe('The single agent sampled') })
+  .strict();
+export const prsMethodSchema = z
+  .object({ type: z.literal('prs'), label: methodLabel, agent: name.describe('The single agent that samples and refines') })
+  .strict();
+export const ensembleMethodSchema = z.object({ type: z.literal('ensemble'), label: methodLabel }).strict();
+export const sequentialMethodSchema = z.object({ type: z.literal('sequential'), label: methodLabel }).strict();
+export const moaMethodSchema = z
+  .object({
+    type: z.literal('moa'),
+    label: methodLabel,
+    layers: z.number().int().min(1).default(4).describe('Layers per group (4 alignment, 3 translation and math)'),
+  })
+  .strict();
+
+export const methodSchema = z.discriminatedUnion('type', [
+  toaMethodSchema,
+  randomMethodSchema,
+  prsMethodSchema,
+  ensembleMethodSchema,
+  sequentialMethodSchema,
+  moaMethodSchema,
+]);
+
+export const datasetSchema = z
+  .object({
+    path: z.string().min(1).describe('JSONL file, relative to the sweep file'),
+    idField: z.string().default('id').describe('Field holding the prompt id (string or number, unique)'),
+    promptField: z.string().default('instruction').describe('Field holding the prompt text'),
+    referenceField: z.string().optional().describe('Gold answer / reference translation, for reference-based rewards'),
+    offset: z.number().int().min(0).default(0).describe('Skip this many non-blank lines'),
+    limit: z.number().int().positive().optional().describe('Keep this many lines after offset (counted before sharding)'),
+    shard: z
+      .object({ index: z.number().int().min(0), count: z.number().int().positive() })
+      .strict()
+      .refine((s) => s.index < s.count, 'shard.index must be below shard.count')
+      .optional()
+      .describe('Keep line i of the offset/limit slice when i % count == index'),
+  })
+  .strict();
+
+export const templatesSchema = z
+  .object({
+    refine: z.string().optional().describe('File with the refine template ({{prompt}}, {{response}})'),
+    aggregate: z.string().optional().describe('File with the MoA aggregation system template ({{responses}})'),
+    instruction: z.string().optional().describe('File wrapping each dataset prompt ({{prompt}})'),
+  })
+  .strict();
+
+export const sweepSchema = z
+  .object({
+    name: name.describe('Human name; the sweep id is derived from the file content unless --id is given'),
+    dataset: datasetSchema,
+    agents: z.array(agentSchema).min(1).describe('The models that are sampled'),
+    reward: rewardSchema,
+    methods: z.array(methodSchema).min(1).describe('Search methods, each run at every budget and seed'),
+    budgets: z.array(z.number().int().positive()).min(1).describe('Generations per prompt (N)'),
+    seeds: z.array(z.number().int().min(0)).default([0]).describe('PRNG seeds; each is a separate run'),
+    output: z.string().default('runs').describe('Output folder (records, response store), relative to the sweep file'),
+    templates: templatesSchema.optional(),
+    maxRunningPrompts: z.number().int().positive().default(16).describe('Sliding window of running prompt workflows'),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().positive().default(12).describe('Attempts per call, the first included'),
+        initialIntervalSeconds: z.number().positive().default(1).describe('First backoff interval'),
+        maxIntervalSeconds: z.number().positive().default(60).describe('Backoff cap'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Retries of model and reward calls (429, 5xx, timeouts); after the last attempt the prompt fails and `toa sweep retry` can re-run it'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const agents = new Set<string>();
+    s.agents.forEach((a, i) => {
+      if (agents.has(a.name)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate agent name "${a.name}"` });
+      agents.add(a.name);
+    });
+    s.methods.forEach((m, i) => {
+      if ((m.type === 'random' || m.type === 'prs') && !agents.has(m.agent))
+        ctx.addIssue({ code: 'custom', path: ['methods', i, 'agent'], message: `unknown agent "${m.agent}"` });
+    });
+    const labels = new Set<string>();
+    s.methods.forEach((m, i) => {
+      const label = m.label ?? m.type;
+      if (labels.has(label))
+        ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `two methods share the label "${label}": give each a distinct label` });
+      labels.add(label);
+    });
+  });
+
+export type Sampling = z.infer<typeof samplingSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+export type MethodSpec = z.infer<typeof methodSchema>;
+export type DatasetSpec = z.infer<typeof datasetSchema>;
+export type TemplatesSpec = z.infer<typeof templatesSchema>;
+export type SweepConfig = z.infer<typeof sweepSchema>;

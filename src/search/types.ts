@@ -1,0 +1,123 @@
+/**
+ * The contract between a search strategy (pure, in this folder) and whatever drives it
+ * (a Temporal workflow, a unit test, a benchmark loop). Everything here is plain,
+ * serialisable data: a strategy's decisions are a pure function of its configuration,
+ * its seed and the outcomes it has observed, so a workflow replays deterministically.
+ *
+ * Driver loop (same everywhere):
+ *   const s = createStrategy(spec, agents, budget, seed)
+ *   while (!s.done()) {
+ *     const actions = s.next()            // may be [] while outcomes are outstanding
+ *     const outcomes = await Promise.all(actions.map(run))
+ *     outcomes.forEach((o) => s.observe(o))
+ *   }
+ *   return s.result()
+ */
+
+/** What a generation call does with its inputs. */
+export type ActionKind =
+  /** The agent answers the original prompt. */
+  | 'fresh'
+  /** The agent refines one earlier response (refine template: prompt + that response). */
+  | 'refine'
+  /** MoA: the agent sees several earlier responses in its system message (aggregation template). */
+  | 'aggregate';
+
+/** One generation the strategy wants made. Its id also names the response it will produce. */
+export interface Action {
+  /** Unique within one search, deterministic: `r0`, `r1`, ... in the order actions are issued. */
+  id: string;
+  /** Agent name, as in the configuration. */
+  agent: string;
+  kind: ActionKind;
+  /** Response ids this generation reads: [] for fresh, [parent] for refine, the K inputs for aggregate. */
+  inputs: string[];
+}
+
+/** What happened when an action ran: generation + reward scoring. */
+export interface Outcome {
+  actionId: string;
+  /** Raw reward from the reward model, scored against the original prompt. */
+  reward: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** One response in a result, for every method. */
+export interface ResponseRecord {
+  /** Same as the action id that produced it. */
+  id: string;
+  agent: string;
+  kind: ActionKind;
+  inputs: string[];
+  /** Order of observation, 0-based: the n-th response scored. */
+  order: number;
+  reward: number;
+  /** sigmoid(reward / tau) where the method uses it (TOA), else absent. */
+  normalizedReward?: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A TOA tree node in the documented JSON form (see docs/result-format.md). */
+export interface TreeNodeJson {
+  id: string;
+  type: 'root' | 'model' | 'response';
+  /** Parent node id (absent for the root). */
+  parent?: string;
+  /** Model nodes: the agent and whether the action is fresh or refine. */
+  agent?: string;
+  kind?: ActionKind;
+  /** Response nodes: the response id (== action id). */
+  responseId?: string;
+  visits: number;
+  rewards: number[];
+  value: number;
+  /** Response layers from the root (root 0; a model node has the layer of the responses it makes). */
+  layer?: number;
+  /** Response nodes: raw reward and sigmoid(reward / tau). */
+  reward?: number;
+  normalizedReward?: number;
+}
+
+export interface TreeJson {
+  nodes: TreeNodeJson[];
+  /** [parentId, childId] pairs, insertion order. */
+  edges: Array<[string, string]>;
+}
+
+/** Best-so-far after each generation, for methods whose prefix equals a smaller-budget run. */
+export interface AnytimePoint {
+  generations: number;
+  bestReward: number;
+}
+
+export interface SearchResult {
+  method: string;
+  budget: number;
+  responses: ResponseRecord[];
+  /** Id of the argmax raw-reward response (first in order on ties). */
+  bestId: string;
+  bestReward: number;
+  tree?: TreeJson;
+  /** Present only where a prefix of this run is a valid run at a smaller budget. */
+  anytime?: AnytimePoint[];
+}
+
+export interface Strategy {
+  /** True once every generation has been observed and no more will be proposed. */
+  done(): boolean;
+  /**
+   * Actions to run now. Returns [] when the strategy must wait for outstanding outcomes.
+   * Never proposes more than the budget in total.
+   */
+  next(): Action[];
+  observe(outcome: Outcome): void;
+  result(): SearchResult;
+}
+
+/** A seeded pseudo-random source; strategies never touch Math.random. */
+export interface Prng {
+  /** Uniform in [0, 1). */
+  next(): number;
+}

@@ -1,0 +1,160 @@
+/**
+ * Content-addressed text store: response texts, prompts and template overrides live here, and
+ * activities exchange only their keys (sha256 hex of the UTF-8 text), so workflow history
+ * stays small.
+ *
+ * The `fs` implementation lays texts out as `<root>/texts/ab/<sha256>.txt` (`ab` = the first
+ * two hex digits). Writes are atomic (temp file in the same folder, fsync, rename) and
+ * idempotent (putting a text that is already stored is a no-op), so concurrent workers and
+ * retried activities can put the same text safely. Reads verify the hash, so a damaged file
+ * is reported instead of silently served.
+ *
+ * No Temporal imports here: activities translate a StoreError into a workflow failure.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { StoreSpec } from '../activities/types';
+
+export interface TextStore {
+  /** Stores `text` and returns its key (sha256 hex of its UTF-8 bytes). Idempotent. */
+  put(text: string): Promise<string>;
+  /** The text stored under `key`; throws StoreError (code 'missing' | 'corrupt' | 'bad-key' | 'io'). */
+  get(key: string): Promise<string>;
+  /** True when `key` is stored. */
+  has(key: string): Promise<boolean>;
+  /** Human description for messages, e.g. `fs store /path/.toa/store`. */
+  readonly description: string;
+}
+
+export type StoreErrorCode = 'missing' | 'corrupt' | 'bad-key' | 'io';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    readonly path?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
+const KEY_RE = /^[0-9a-f]{64}$/;
+
+/** The store key of a text: sha256 hex of its UTF-8 bytes. */
+export function textKey(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export function isTextKey(key: unknown): key is string {
+  return typeof key === 'string' && KEY_RE.test(key);
+}
+
+export class FsTextStore implements TextStore {
+  readonly description: string;
+
+  constructor(readonly root: string) {
+    if (!path.isAbsolute(root)) throw new StoreError('bad-key', `store root must be an absolute path, got "${root}"`);
+    this.description = `fs store ${root}`;
+  }
+
+  /** Where the text with this key lives (whether or not it exists). */
+  pathOf(key: string): string {
+    if (!isTextKey(key)) {
+      throw new StoreError(
+        'bad-key',
+        `invalid store key ${JSON.stringify(String(key)).slice(0, 80)}: expected 64 lowercase hex digits (sha256)`,
+      );
+    }
+    return path.join(this.root, 'texts', key.slice(0, 2), `${key}.txt`);
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await fsp.access(this.pathOf(key));
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      return false;
+    }
+  }
+
+  async put(text: string): Promise<string> {
+    if (typeof text !== 'string') throw new StoreError('bad-key', `store put: expected a string, got ${typeof text}`);
+    const key = textKey(text);
+    const file = this.pathOf(key);
+    if (await exists(file)) return key;
+    const dir = path.dirname(file);
+    const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      const fh = await fsp.open(tmp, 'wx');
+      try {
+        await fh.writeFile(text, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // rename over an existing file with the same content is harmless (another writer won).
+      await fsp.rename(tmp, file);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      throw new StoreError('io', `cannot write ${file}: ${errMessage(err)}`, file, { cause: err });
+    }
+    return key;
+  }
+
+  async get(key: string): Promise<string> {
+    const file = this.pathOf(key);
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StoreError('missing', `text ${key} is not in the store: ${file} does not exist (wrong store root?)`, file, {
+          cause: err,
+        });
+      }
+      throw new StoreError('io', `cannot read ${file}: ${errMessage(err)}`, file, { cause: err });
+    }
+    const actual = textKey(text);
+    if (actual !== key) {
+      throw new StoreError('corrupt', `store file ${file} is damaged: its content hashes to ${actual}, not ${key}`, file);
+    }
+    return text;
+  }
+}
+
+const stores = new Map<string, TextStore>();
+
+/** The store for a spec; one instance per root per process. */
+export function openStore(spec: StoreSpec): TextStore {
+  if (!spec || spec.kind !== 'fs') {
+    throw new StoreError(
+      'bad-key',
+      `unsupported store kind ${JSON.stringify((spec as { kind?: unknown } | undefined)?.kind)}: only "fs" is available`,
+    );
+  }
+  const root = path.resolve(spec.root);
+  let store = stores.get(root);
+  if (!store) {
+    store = new FsTextStore(root);
+    stores.set(root, store);
+  }
+  return store;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,88 @@
+/**
+ * Starts the workers of one process: the main queue (workflows, reward scoring, bookkeeping)
+ * and one worker per agent queue, whose slots bound in-flight requests to that endpoint from
+ * this process and whose task-queue rate limit bounds requests per second across all workers.
+ */
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { AgentConfig } from '../config/schema';
+import { agentTaskQueue, MAIN_TASK_QUEUE } from '../workflows/taskQueues';
+import { createWorkerActivities } from './activities';
+
+export interface RunWorkersOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  /** Agents whose queues this process polls (from the sweep files it was given). */
+  agents: AgentConfig[];
+  env?: NodeJS.ProcessEnv;
+  /** Whether this process also runs workflows and the main queue's activities. */
+  main?: boolean;
+  /** Concurrent reward and bookkeeping activities on the main queue. */
+  mainActivitySlots?: number;
+  /** A prebuilt bundle (tests and benchmarks build it once). */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  taskQueues: string[];
+  /** Resolves when every worker has stopped. */
+  run: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundles the workflow code once per process (a few seconds; reused by every worker). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  cachedBundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+  return cachedBundle;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
+
+/** Distinct agent queues: two sweep files naming the same endpoint share one worker. */
+export function agentQueues(agents: AgentConfig[]): Map<string, AgentConfig> {
+  const byQueue = new Map<string, AgentConfig>();
+  for (const a of agents) if (!byQueue.has(agentTaskQueue(a))) byQueue.set(agentTaskQueue(a), a);
+  return byQueue;
+}
+
+export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWorkers> {
+  const activities = createWorkerActivities({ env: opts.env ?? process.env });
+  const namespace = opts.namespace ?? 'default';
+  const workers: Worker[] = [];
+  if (opts.main !== false) {
+    workers.push(
+      await Worker.create({
+        connection: opts.connection,
+        namespace,
+        taskQueue: MAIN_TASK_QUEUE,
+        workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
+        activities: { score: activities.score, writePromptRecord: activities.writePromptRecord, loadDatasetPage: activities.loadDatasetPage },
+        maxConcurrentActivityTaskExecutions: opts.mainActivitySlots ?? 64,
+      }),
+    );
+  }
+  for (const [taskQueue, agent] of agentQueues(opts.agents)) {
+    workers.push(
+      await Worker.create({
+        connection: opts.connection,
+        namespace,
+        taskQueue,
+        activities: { generate: activities.generate },
+        maxConcurrentActivityTaskExecutions: agent.maxConcurrency,
+        ...(agent.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: agent.requestsPerSecond } : {}),
+      }),
+    );
+  }
+  const run = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  return {
+    workers,
+    taskQueues: workers.map((w) => w.options.taskQueue),
+    run,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await run;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/** The record each finished prompt writes (one JSON file per prompt workflow), and its summary. */
+import type { MethodSpec } from '../config/schema';
+import type { ResponseRecord, SearchResult } from '../search/types';
+import type { ComputeTotals } from './compute';
+
+export interface RecordedResponse extends ResponseRecord {
+  /** Store key of the response text. */
+  ref: string;
+  preview: string;
+  latencyMs: number;
+}
+
+export interface PromptRecordHeader {
+  workflowId: string;
+  sweepId?: string;
+  promptId: string;
+  method: string;
+  methodSpec: MethodSpec;
+  budget: number;
+  seed: number;
+  promptRef: string;
+  referenceRef?: string;
+}
+
+/** One file per finished prompt: documented in docs/result-format.md. */
+export interface PromptRecord extends PromptRecordHeader {
+  result: Omit<SearchResult, 'responses'> & { responses: RecordedResponse[] };
+  compute: ComputeTotals;
+  /** Text of the best response, so the record alone is enough for SFT export. */
+  bestText: string;
+}
+
+/** What a prompt workflow returns and reports to its sweep: small, no texts. */
+export interface PromptSummary {
+  workflowId: string;
+  promptId: string;
+  method: string;
+  budget: number;
+  seed: number;
+  bestReward: number;
+  bestAgent: string;
+  bestRef: string;
+  generations: number;
+  compute: ComputeTotals;
+  recordPath: string;
+}
+
+/** The summary of a finished prompt, derived from its record (used live and when reusing records). */
+export function summaryOf(record: PromptRecord, recordPath: string): PromptSummary {
+  const best = record.result.responses.find((r) => r.id === record.result.bestId);
+  return {
+    workflowId: record.workflowId,
+    promptId: record.promptId,
+    method: record.method,
+    budget: record.budget,
+    seed: record.seed,
+    bestReward: record.result.bestReward,
+    bestAgent: best?.agent ?? '',
+    bestRef: best?.ref ?? '',
+    generations: record.result.responses.length,
+    compute: record.compute,
+    recordPath,
+  };
+}

@@ -1,0 +1,16 @@
+/** Signals and queries shared by the sweep workflow, its children and the client. */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PromptSummary } from './records';
+import type { SweepProgress } from './sweepState';
+
+export type ChildDone =
+  | { workflowId: string; ok: true; summary: PromptSummary }
+  | { workflowId: string; ok: false; error: { type: string; message: string } };
+
+export const childDoneSignal = defineSignal<[ChildDone]>('childDone');
+export const sweepPauseSignal = defineSignal('pauseSweep');
+export const sweepResumeSignal = defineSignal('resumeSweep');
+export const sweepCancelSignal = defineSignal('cancelSweep');
+/** Re-queue every failed prompt of a running sweep (after, say, a fixed API key). */
+export const sweepRetrySignal = defineSignal('retryFailed');
+export const sweepProgressQuery = defineQuery<SweepProgress>('sweepProgress');

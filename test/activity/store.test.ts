@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp, readdirSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  FsTextStore,
+  StoreError,
+  decodeRecordName,
+  encodeRecordName,
+  openStore,
+  readRecord,
+  readRecords,
+  recordPath,
+  writeRecordAtomic,
+} from '../../src/store';
+import { tmpDir } from '../support/tmp';
+
+let tmp: ReturnType<typeof tmpDir>;
+beforeEach(() => {
+  tmp = tmpDir();
+});
+afterEach(() => tmp.cleanup());
+
+const sha = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+function allFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...allFiles(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+describe('fs text store', () => {
+  test('put returns the sha256 of the UTF-8 text and lays it out as texts/ab/<sha>.txt', async () => {
+    const store = new FsTextStore(path.join(tmp.dir, 's'));
+    const text = 'héllo wörld ✓\n';
+    const key = await store.put(text);
+    expect(key).toBe(sha(text));
+    const file = path.join(tmp.dir, 's', 'texts', key.slice(0, 2), `${key}.txt`);
+    expect(await fsp.readFile(file, 'utf8')).toBe(text);
+    expect(await store.get(key)).toBe(text);
+    expect(await store.has(key)).toBe(true);
+    expect(await store.put('')).toBe(sha(''));
+    expect(await store.get(sha(''))).toBe('');
+  });
+
+  test('put is idempotent: the existing file is not rewritten, and concurrent puts agree', async () => {
+    const store = new FsTextStore(path.join(tmp.dir, 's'));
+    const key = await store.put('same');
+    const file = store.pathOf(key);
+    const before = statSync(file).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await store.put('same')).toBe(key);
+    expect(statSync(file).mtimeMs).toBe(before);
+    const keys = await Promise.all(Array.from({ length: 20 }, () => store.put('concurrent text')));
+    expect(new Set(keys).size).toBe(1);
+    // no temp files left behind
+    expect(allFiles(path.join(tmp.dir, 's')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('get of a missing key names the path; bad keys and damaged files are reported', async () => {
+    const store = new FsTextStore(path.join(tmp.dir, 's'));
+    const missing = sha('never stored');
+    await expect(store.get(missing)).rejects.toMatchObject({ code: 'missing', path: store.pathOf(missing) });
+    await expect(store.get(missing)).rejects.toThrow(store.pathOf(missing));
+    await expect(store.get('../etc/passwd')).rejects.toMatchObject({ code: 'bad-key' });
+    const key = await store.put('original');
+    writeFileSync(store.pathOf(key), 'tampered');
+    const err = await store.get(key).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('corrupt');
+    expect((err as StoreError).message).toContain(store.pathOf(key));
+  });
+
+  test('openStore caches one instance per root and rejects unknown kinds', () => {
+    const a = openStore({ kind: 'fs', root: path.join(tmp.dir, 'x') });
+    const b = openStore({ kind: 'fs', root: path.join(tmp.dir, 'x', '.') });
+    expect(a).toBe(b);
+    expect(openStore({ kind: 'fs', root: path.join(tmp.dir, 'y') })).not.toBe(a);
+    expect(() => openStore({ kind: 's3', root: '/' } as never)).toThrow(/only "fs"/);
+  });
+});
+
+describe('records', () => {
+  test('one file per workflow ID, reversible names, read back', async () => {
+    const dir = path.join(tmp.dir, 'records');
+    const ids = ['sweep-1/toa/160/p1', 'weird id: ü/ä*?<>|"\\', '.hidden', '..', 'a%2Fb'];
+    for (const [i, id] of ids.entries()) {
+      const r = await writeRecordAtomic(dir, id, { i, id });
+      expect(r.written).toBe(true);
+      expect(path.dirname(r.path)).toBe(dir);
+      expect(path.basename(r.path).startsWith('.')).toBe(false);
+      expect(decodeRecordName(path.basename(r.path, '.json'))).toBe(id);
+    }
+    const all = await readRecords<{ i: number; id: string }>(dir);
+    expect(all.map((r) => r.workflowId).sort()).toEqual([...ids].sort());
+    for (const r of all) expect(r.record.id).toBe(r.workflowId);
+    expect((await readRecord(dir, 'a%2Fb'))?.record).toEqual({ i: 4, id: 'a%2Fb' });
+    expect(await readRecord(dir, 'absent')).toBeUndefined();
+    expect(encodeRecordName('a/b')).not.toBe(encodeRecordName('a%2Fb'));
+  });
+
+  test('idempotent: same content is a no-op, different content replaces atomically', async () => {
+    const dir = path.join(tmp.dir, 'records');
+    const first = await writeRecordAtomic(dir, 'wf', { best: 1 });
+    const mtime = statSync(first.path).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await writeRecordAtomic(dir, 'wf', { best: 1 });
+    expect(again).toEqual({ path: first.path, written: false });
+    expect(statSync(first.path).mtimeMs).toBe(mtime);
+    const changed = await writeRecordAtomic(dir, 'wf', { best: 2 });
+    expect(changed.written).toBe(true);
+    expect((await readRecord(dir, 'wf'))?.record).toEqual({ best: 2 });
+    // concurrent writers of different content: one wins, the file is always whole
+    await Promise.all(Array.from({ length: 10 }, (_, i) => writeRecordAtomic(dir, 'race', { i, pad: 'x'.repeat(10000) })));
+    const race = await readRecord<{ i: number }>(dir, 'race');
+    expect(race?.record.i).toBeGreaterThanOrEqual(0);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('long IDs get a shortened name and still read back', async () => {
+    const dir = path.join(tmp.dir, 'records');
+    const id = `sweep/${'p'.repeat(400)}/${'ü'.repeat(50)}`;
+    const r = await writeRecordAtomic(dir, id, { ok: true });
+    expect(Buffer.byteLength(path.basename(r.path))).toBeLessThan(255);
+    expect(recordPath(dir, id)).toBe(r.path);
+    expect((await readRecord(dir, id))?.workflowId).toBe(id);
+    expect(recordPath(dir, `${id}x`)).not.toBe(r.path);
+  });
+
+  test('missing folder has no records; a damaged file is reported by path', async () => {
+    expect(await readRecords(path.join(tmp.dir, 'nope'))).toEqual([]);
+    const dir = path.join(tmp.dir, 'records');
+    await writeRecordAtomic(dir, 'ok', 1);
+    writeFileSync(path.join(dir, 'bad.json'), '{not json');
+    await expect(readRecords(dir)).rejects.toThrow(path.join(dir, 'bad.json'));
+    await expect(writeRecordAtomic(dir, '', {})).rejects.toThrow(/non-empty/);
+  });
+});

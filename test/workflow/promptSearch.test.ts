@@ -1,0 +1,134 @@
+/**
+ * promptSearch against a real Temporal dev server, real workers, and loopback test doubles
+ * for the model endpoints and the reward model.
+ */
+import { promptSearch, type PromptSearchInput } from '../../src/workflows/promptSearch';
+import { MAIN_TASK_QUEUE } from '../../src/workflows/taskQueues';
+import { readRecord } from '../../src/store/records';
+import { openStore } from '../../src/store';
+import type { MethodSpec } from '../../src/config/schema';
+import { methodSchema } from '../../src/config/schema';
+import type { PromptRecord } from '../../src/workflows/records';
+import { startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await h.startWorkers();
+});
+afterAll(async () => h?.close());
+
+async function input(method: MethodSpec, budget: number, promptId: string): Promise<PromptSearchInput> {
+  return {
+    promptId,
+    promptRef: await h.putText(`Question ${promptId}: what is 6 times 7?`),
+    method,
+    budget,
+    seed: 7,
+    agents: h.agents,
+    reward: h.rewardSpec,
+    store: h.store,
+    templates: {},
+    recordsDir: h.recordsDir,
+  };
+}
+
+test('TOA with K=3, N=16 completes with 16 scored responses and the argmax as best', async () => {
+  const before = h.openai.stats.requests;
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
+  const summary = await h.env.client.workflow.execute(promptSearch, {
+    workflowId: 'wf-toa-16',
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [await input(method, 16, 'p-toa')],
+  });
+  expect(summary.generations).toBe(16);
+  expect(h.openai.stats.requests - before).toBe(16);
+
+  const rec = await readRecord<PromptRecord>(h.recordsDir, 'wf-toa-16');
+  expect(rec).toBeDefined();
+  const r = rec!.record;
+  expect(r.result.responses).toHaveLength(16);
+  const max = Math.max(...r.result.responses.map((x) => x.reward));
+  expect(r.result.bestReward).toBe(max);
+  expect(summary.bestReward).toBe(max);
+  expect(r.result.responses.find((x) => x.id === r.result.bestId)!.reward).toBe(max);
+  // The record alone is enough for export: the best text, and every text by reference.
+  const store = openStore(h.store);
+  expect(r.bestText).toBe(await store.get(summary.bestRef));
+  for (const resp of r.result.responses) expect((await store.get(resp.ref)).length).toBeGreaterThan(0);
+  // The tree rebuilt from the trace: root visits = 1 + plays.
+  const root = r.result.tree!.nodes.find((n) => n.type === 'root')!;
+  expect(root.visits).toBe(17);
+  expect(r.result.tree!.nodes.filter((n) => n.type === 'response')).toHaveLength(16);
+  // Refinements really sent the parent's text to the endpoint.
+  const refine = r.result.responses.find((x) => x.kind === 'refine');
+  if (refine) {
+    const parentText = await store.get(r.result.responses.find((x) => x.id === refine.inputs[0])!.ref);
+    expect(h.openai.requests().some((q) => q.messages.some((m) => m.content.includes(parentText)))).toBe(true);
+  }
+  expect(r.compute.generations).toBe(16);
+  expect(r.compute.promptTokens).toBeGreaterThan(0);
+
+  const desc = await h.env.client.workflow.getHandle('wf-toa-16').describe();
+  expect(desc.searchAttributes.ToaStatus).toEqual(['completed']);
+  expect(desc.searchAttributes.ToaGenerations).toEqual([16]);
+});
+
+const baselines: Array<[string, object]> = [
+  ['random', { type: 'random', agent: 'agent2' }],
+  ['prs', { type: 'prs', agent: 'agent3' }],
+  ['ensemble', { type: 'ensemble' }],
+  ['sequential', { type: 'sequential' }],
+  ['moa', { type: 'moa', layers: 3 }],
+];
+
+test.each(baselines)('%s runs end to end with exactly N generations', async (name, spec) => {
+  const method = methodSchema.parse(spec);
+  const before = h.openai.stats.requests;
+  const summary = await h.env.client.workflow.execute(promptSearch, {
+    workflowId: `wf-${name}-7`,
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [await input(method, 7, `p-${name}`)],
+  });
+  expect(summary.generations).toBe(7);
+  expect(h.openai.stats.requests - before).toBe(7);
+  const rec = (await readRecord<PromptRecord>(h.recordsDir, `wf-${name}-7`))!.record;
+  expect(rec.result.responses).toHaveLength(7);
+  expect(rec.result.bestReward).toBe(Math.max(...rec.result.responses.map((x) => x.reward)));
+  if (name === 'random') expect(new Set(rec.result.responses.map((x) => x.agent))).toEqual(new Set(['agent2']));
+  if (name === 'moa') expect(rec.result.responses.filter((x) => x.kind === 'aggregate').length).toBe(4);
+});
+
+test('a non-retryable endpoint error fails the prompt with the reason, after no retries', async () => {
+  h.openai.setFaults([{ kind: 'bad-request', next: 1 }]);
+  const before = h.openai.stats.requests;
+  const method = methodSchema.parse({ type: 'random', agent: 'agent1' });
+  await expect(
+    h.env.client.workflow.execute(promptSearch, {
+      workflowId: 'wf-bad-request',
+      taskQueue: MAIN_TASK_QUEUE,
+      args: [await input(method, 1, 'p-bad')],
+    }),
+  ).rejects.toThrow(/Workflow execution failed/);
+  expect(h.openai.stats.requests - before).toBe(1);
+  const desc = await h.env.client.workflow.getHandle('wf-bad-request').describe();
+  expect(desc.searchAttributes.ToaStatus).toEqual(['failed']);
+  h.openai.setFaults([]);
+});
+
+test('429 and 500 are retried by Temporal and the search still completes', async () => {
+  h.openai.setFaults([
+    { kind: 'rate-limit', next: 1, retryAfterSeconds: 1 },
+    { kind: 'server-error', next: 1 },
+  ]);
+  const method = methodSchema.parse({ type: 'random', agent: 'agent1' });
+  const summary = await h.env.client.workflow.execute(promptSearch, {
+    workflowId: 'wf-retries',
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [await input(method, 2, 'p-retry')],
+  });
+  expect(summary.generations).toBe(2);
+  expect(h.openai.stats.faults['rate-limit']).toBeGreaterThanOrEqual(1);
+  expect(h.openai.stats.faults['server-error']).toBeGreaterThanOrEqual(1);
+  h.openai.setFaults([]);
+});
