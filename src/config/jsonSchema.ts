@@ -17,7 +17,8 @@ export function sweepJsonSchema(): Record<string, unknown> {
     renames.set(key, text.includes('"const":"weighted"') ? 'Reward' : `Def${renames.size}`);
   }
   let text = JSON.stringify(generated);
-  for (const [from, to] of renames) text = text.split(`"#/$defs/${from}"`).join(`"#/$defs/${to}"`).split(`"${from}":`).join(`"${to}":`);
+  for (const [from, to] of renames)
+    text = text.split(`"#/$defs/${from}"`).join(`"#/$defs/${to}"`).split(`"${from}":`).join(`"${to}":`);
   const schema = JSON.parse(text) as Record<string, unknown>;
   return {
     $schema: schema.$schema,

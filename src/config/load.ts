@@ -129,9 +129,7 @@ export function parseSweepText(text: string, opts: ParseOptions): LoadedSweep {
     }
   } else {
     if (doc.errors.length > 0) {
-      throw new ConfigError(
-        doc.errors.map((e) => `${at(e.pos[0])}: YAML syntax error: ${firstLine(e.message)}`),
-      );
+      throw new ConfigError(doc.errors.map((e) => `${at(e.pos[0])}: YAML syntax error: ${firstLine(e.message)}`));
     }
     data = doc.toJS({ maxAliasCount: 1000 });
   }
@@ -146,7 +144,9 @@ export function parseSweepText(text: string, opts: ParseOptions): LoadedSweep {
   };
 
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError([`${where([])}: a sweep file holds a mapping of fields (name, dataset, agents, reward, methods, budgets, ...)`]);
+    throw new ConfigError([
+      `${where([])}: a sweep file holds a mapping of fields (name, dataset, agents, reward, methods, budgets, ...)`,
+    ]);
   }
 
   const parsed = sweepSchema.safeParse(data);
@@ -183,7 +183,9 @@ export function sweepContentHash(config: SweepConfig, dir: string): string {
       config.templates &&
       Object.fromEntries(Object.entries(config.templates).map(([k, v]) => [k, v === undefined ? v : path.resolve(dir, v)])),
   };
-  return createHash('sha256').update(`toa-sweep-v1\n${canonicalJson(resolved)}`).digest('hex');
+  return createHash('sha256')
+    .update(`toa-sweep-v1\n${canonicalJson(resolved)}`)
+    .digest('hex');
 }
 
 /** JSON with object keys sorted and undefined members dropped: equal values give equal text. */
@@ -232,7 +234,11 @@ export function checkSweepEnvironment(loaded: LoadedSweep, env: NodeJS.ProcessEn
     }
     if (!ok) {
       problems.push(
-        new SweepProblem('missing-file', formatFieldPath(fieldPath), `${loaded.where(fieldPath)}: ${formatFieldPath(fieldPath)}: ${what} not found: ${file}`),
+        new SweepProblem(
+          'missing-file',
+          formatFieldPath(fieldPath),
+          `${loaded.where(fieldPath)}: ${formatFieldPath(fieldPath)}: ${what} not found: ${file}`,
+        ),
       );
     }
   };
@@ -271,7 +277,8 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
     case 'unrecognized_keys':
       return issue.keys.map((k) => ({ locate: [...p, k, KEY], field: [...p, k], message: 'unknown field' }));
     case 'invalid_type': {
-      if (valueAt(data, p) === undefined) return [{ locate: p, field: p, message: `required field is missing (expected ${issue.expected})` }];
+      if (valueAt(data, p) === undefined)
+        return [{ locate: p, field: p, message: `required field is missing (expected ${issue.expected})` }];
       return [{ locate: p, field: p, message: issue.message.replace(/^Invalid input: /, '') }];
     }
     case 'invalid_union': {
@@ -283,7 +290,10 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): Located[] {
           {
             locate: p,
             field: p,
-            message: v === undefined ? `required field is missing (one of ${expected})` : `unknown value ${JSON.stringify(v)} (expected one of ${expected})`,
+            message:
+              v === undefined
+                ? `required field is missing (one of ${expected})`
+                : `unknown value ${JSON.stringify(v)} (expected one of ${expected})`,
           },
         ];
       }

@@ -77,7 +77,8 @@ function remember(key: string, s: ScanState): void {
 
 function normalise(spec: DatasetReadSpec) {
   const r = datasetSchema.safeParse(spec);
-  if (!r.success) throw new DatasetError(`invalid dataset spec: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new DatasetError(`invalid dataset spec: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { ...r.data, path: path.resolve(r.data.path) };
 }
 
@@ -106,7 +107,8 @@ async function* lines(fh: FileHandle, start: number): AsyncGenerator<RawLine> {
   for (;;) {
     const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
     if (bytesRead === 0) break;
-    const chunk: Buffer = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
+    const chunk: Buffer =
+      carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
     const chunkStart = pos - carry.length;
     pos += bytesRead;
     let from = 0;
@@ -133,11 +135,16 @@ async function stateAt(fh: FileHandle, size: number, version: string, cursor: nu
   const known = cursorStates.get(`${version}\0${cursor}`);
   if (known) return known;
   if (!Number.isSafeInteger(cursor) || cursor < 0 || cursor > size) {
-    throw new DatasetError(`${shown}: cursor ${cursor} is outside the file (${size} bytes): did the file change since the sweep started?`);
+    throw new DatasetError(
+      `${shown}: cursor ${cursor} is outside the file (${size} bytes): did the file change since the sweep started?`,
+    );
   }
   const prev = Buffer.alloc(1);
   await fh.read(prev, 0, 1, cursor - 1);
-  if (prev[0] !== NL) throw new DatasetError(`${shown}: cursor ${cursor} is not at the start of a line: did the file change since the sweep started?`);
+  if (prev[0] !== NL)
+    throw new DatasetError(
+      `${shown}: cursor ${cursor} is not at the start of a line: did the file change since the sweep started?`,
+    );
   const s: ScanState = { line: 1, slot: 0 };
   for await (const l of lines(fh, 0)) {
     if (l.end > cursor) break;
@@ -183,7 +190,8 @@ function checkLine(spec: Spec, shown: string, text: string, line: number): Check
   let prompt: string | undefined;
   const rawPrompt = o[spec.promptField];
   if (rawPrompt === undefined || rawPrompt === null) problems.push(problem(`field "${spec.promptField}" is missing`));
-  else if (typeof rawPrompt !== 'string') problems.push(problem(`field "${spec.promptField}" must be a string, not ${typeName(rawPrompt)}`));
+  else if (typeof rawPrompt !== 'string')
+    problems.push(problem(`field "${spec.promptField}" must be a string, not ${typeName(rawPrompt)}`));
   else if (rawPrompt.trim() === '') problems.push(problem(`field "${spec.promptField}" is empty`));
   else prompt = rawPrompt;
 
@@ -192,7 +200,8 @@ function checkLine(spec: Spec, shown: string, text: string, line: number): Check
     const raw = o[spec.referenceField];
     if (raw === undefined || raw === null) problems.push(problem(`field "${spec.referenceField}" is missing`));
     else if (typeof raw === 'number' || typeof raw === 'boolean') reference = String(raw);
-    else if (typeof raw !== 'string') problems.push(problem(`field "${spec.referenceField}" must be a string, not ${typeName(raw)}`));
+    else if (typeof raw !== 'string')
+      problems.push(problem(`field "${spec.referenceField}" must be a string, not ${typeName(raw)}`));
     else if (raw.trim() === '') problems.push(problem(`field "${spec.referenceField}" is empty`));
     else reference = raw;
   }
@@ -291,14 +300,21 @@ export async function validateDataset(spec: DatasetReadSpec): Promise<DatasetPro
         items += 1;
         const first = firstLineOf.get(it.id);
         if (first === undefined) firstLineOf.set(it.id, it.line);
-        else problems.push({ line: it.line, message: `${shown}:${it.line}: field "${s.idField}": duplicate id "${it.id}" (first on line ${first})` });
+        else
+          problems.push({
+            line: it.line,
+            message: `${shown}:${it.line}: field "${s.idField}": duplicate id "${it.id}" (first on line ${first})`,
+          });
       }
     });
   } catch (err) {
     return [{ line: 0, message: `${shown}: ${(err as Error).message}` }];
   }
   if (items === 0 && problems.length === 0) {
-    problems.push({ line: 0, message: `${shown}: the dataset selection is empty (offset ${s.offset}${s.limit !== undefined ? `, limit ${s.limit}` : ''}${s.shard ? `, shard ${s.shard.index}/${s.shard.count}` : ''})` });
+    problems.push({
+      line: 0,
+      message: `${shown}: the dataset selection is empty (offset ${s.offset}${s.limit !== undefined ? `, limit ${s.limit}` : ''}${s.shard ? `, shard ${s.shard.index}/${s.shard.count}` : ''})`,
+    });
   }
   return problems.sort((a, b) => a.line - b.line);
 }

@@ -70,6 +70,12 @@ export async function runModelServe(opts: ModelServeOptions = {}): Promise<Model
     modelName: opts.name,
     log: opts.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });
+  if (!server.info.hasChatTemplate) {
+    process.stderr.write(
+      `toa model server: warning: ${path.basename(ggufPath)} has no chat template (likely a base, not instruct, model); ` +
+        `prompts use node-llama-cpp's ${server.info.chatWrapper} format\n`,
+    );
+  }
   out.write(`toa model server ready at ${server.url} (model ${server.modelName})\n`);
   if (opts.handleSignals === false) return server;
 

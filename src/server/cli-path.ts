@@ -47,9 +47,13 @@ export function projectRoot(): string {
   return process.cwd();
 }
 
-/** Folder for local state (server db, pid file, logs): $TOA_STATE_DIR or <project>/.toa. */
+/**
+ * Folder for local state (embedded server db, pid file, logs, sweep index): $TOA_HOME, else
+ * `.toa` in the current directory (the same rule as the CLI's sweep index). The CLI path
+ * recorded by setup is always read from `<project>/.toa`.
+ */
 export function stateDir(): string {
-  return process.env.TOA_STATE_DIR ? path.resolve(process.env.TOA_STATE_DIR) : path.join(projectRoot(), '.toa');
+  return process.env.TOA_HOME ? path.resolve(process.env.TOA_HOME) : path.join(process.cwd(), '.toa');
 }
 
 function isExecutableFile(p: string): boolean {

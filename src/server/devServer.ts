@@ -3,7 +3,7 @@
  * sweeps survive restarts of everything. Also `ensureServer()`, which picks the cluster from
  * TEMPORAL_ADDRESS, reuses this project's running embedded server, or starts one in the background.
  *
- * State files (under $TOA_STATE_DIR, default <project>/.toa):
+ * State files (under $TOA_HOME, default ./.toa):
  *   temporal.sqlite        the server's database (plus -wal / -shm files in WAL mode)
  *   temporal-server.log    server stdout/stderr
  *   server.json            { pid, address, uiUrl, namespace, dbFile, logFile, ... } of the running embedded server

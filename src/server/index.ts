@@ -28,5 +28,6 @@ export {
   cliTypeName,
   cliRegistrationCommands,
   devServerSearchAttributeArgs,
+  searchAttributesManifest,
   type ToaSearchAttributeDef,
 } from './searchAttributes';

@@ -80,3 +80,17 @@ export function cliRegistrationCommands(namespace = 'default', address = '$TEMPO
       `temporal operator search-attribute create --address ${address} --namespace ${namespace} --name ${d.name} --type ${cliTypeName(d.type)}`,
   );
 }
+
+/**
+ * Text of deploy/temporal/search-attributes.txt ("Name Type" per line), read by the
+ * docker-compose admin job, which has the Temporal CLI but no Node. test/server keeps the file
+ * equal to this.
+ */
+export function searchAttributesManifest(): string {
+  return [
+    '# Generated from src/server/searchAttributes.ts (searchAttributesManifest); do not edit by hand.',
+    '# Name Type  (Temporal CLI type names)',
+    ...TOA_SEARCH_ATTRIBUTE_LIST.map((d) => `${d.name} ${cliTypeName(d.type)}`),
+    '',
+  ].join('\n');
+}

@@ -239,6 +239,7 @@ async function notifyParent(payload: { ok: true; summary: PromptSummary } | { ok
   try {
     await getExternalWorkflowHandle(info.parent.workflowId).signal(childDoneSignal, {
       workflowId: info.workflowId,
+      runId: info.firstExecutionRunId,
       ...payload,
     });
   } catch {

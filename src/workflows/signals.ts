@@ -3,9 +3,10 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { PromptSummary } from './records';
 import type { SweepProgress } from './sweepState';
 
+/** `runId` is the child's first execution run ID: a stale report from an earlier run is ignored. */
 export type ChildDone =
-  | { workflowId: string; ok: true; summary: PromptSummary }
-  | { workflowId: string; ok: false; error: { type: string; message: string } };
+  | { workflowId: string; runId?: string; ok: true; summary: PromptSummary }
+  | { workflowId: string; runId?: string; ok: false; error: { type: string; message: string } };
 
 export const childDoneSignal = defineSignal<[ChildDone]>('childDone');
 export const sweepPauseSignal = defineSignal('pauseSweep');

@@ -91,7 +91,9 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
 
   function onChildDone(msg: ChildDone): void {
     const job = state.running[msg.workflowId];
-    if (!job) return; // already counted (the signal and the child's result both report)
+    // Already counted (the signal and the child's result both report), or a stale report
+    // from an earlier run of a prompt that has since been retried.
+    if (!job || (msg.runId && (state.retiredRuns[msg.workflowId] === msg.runId || (job.runId && job.runId !== msg.runId)))) return;
     delete state.running[msg.workflowId];
     if (msg.ok) recordSuccess(state, msg.summary, false);
     else recordFailure(state, job, msg.error);
@@ -185,10 +187,12 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
         }),
         staticSummary: `${methodLabelOf(method)} b${job.budget} s${job.seed} prompt ${job.promptId}`,
       });
+      job.runId = handle.firstExecutionRunId;
+      const runId = handle.firstExecutionRunId;
       // A second path to the outcome, for children that end without signalling (terminated).
       handle.result().then(
-        (summary) => onChildDone({ workflowId: job.workflowId, ok: true, summary }),
-        (err) => onChildDone({ workflowId: job.workflowId, ok: false, error: failureOf(err) }),
+        (summary) => onChildDone({ workflowId: job.workflowId, runId, ok: true, summary }),
+        (err) => onChildDone({ workflowId: job.workflowId, runId, ok: false, error: failureOf(err) }),
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -205,7 +209,7 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
     updateUi();
     if (state.cancelled) break;
     if (datasetDone() && runningCount() === 0) break;
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (plan.continueAsNewAfterEvents ?? MAX_HISTORY_EVENTS)) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sweep>({ sweepId, plan, state });
     }

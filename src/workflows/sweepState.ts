@@ -25,6 +25,8 @@ export interface SweepPlan {
   retry?: RetrySpec;
   /** Dataset prompts read per paging activity. */
   pageSize?: number;
+  /** History length that triggers continue-as-new (default 10,000 events; tests set it low). */
+  continueAsNewAfterEvents?: number;
 }
 
 export interface JobKeyParts {
@@ -35,6 +37,8 @@ export interface JobKeyParts {
 
 export interface Job extends JobKeyParts {
   workflowId: string;
+  /** First execution run ID of the running child, once started. */
+  runId?: string;
   promptId: string;
   promptRef: string;
   referenceRef?: string;
@@ -70,6 +74,8 @@ export interface SweepState {
   datasetProblemCount: number;
   paused: boolean;
   cancelled: boolean;
+  /** Run IDs of retried prompts' earlier runs, by workflow ID: their late reports are ignored. */
+  retiredRuns: Record<string, string>;
 }
 
 export interface SweepProgress {
@@ -113,6 +119,7 @@ export function initialState(): SweepState {
     datasetProblemCount: 0,
     paused: false,
     cancelled: false,
+    retiredRuns: {},
   };
 }
 
@@ -158,8 +165,9 @@ export function recordProblems(state: SweepState, problems: Array<{ line: number
 export function requeueFailed(state: SweepState): number {
   const n = state.failed.length;
   for (const f of state.failed) {
-    const { error, ...job } = f;
+    const { error, runId, ...job } = f;
     void error;
+    if (runId) state.retiredRuns[f.workflowId] = runId;
     state.queue.push(job);
     state.errorsByType[f.error.type] = Math.max(0, (state.errorsByType[f.error.type] ?? 1) - 1);
   }

@@ -64,7 +64,9 @@ describe('examples', () => {
   });
   it('alpacaeval-vllm.yaml runs all six methods at N = 160', async () => {
     const { config } = await loadSweepFile(path.join(EXAMPLES, 'alpacaeval-vllm.yaml'));
-    expect(new Set(config.methods.map((m) => m.type))).toEqual(new Set(['toa', 'random', 'prs', 'ensemble', 'sequential', 'moa']));
+    expect(new Set(config.methods.map((m) => m.type))).toEqual(
+      new Set(['toa', 'random', 'prs', 'ensemble', 'sequential', 'moa']),
+    );
     expect(config.budgets).toEqual([160]);
     expect(config.methods[0]).toMatchObject({ tau: 0.1, alpha: 0.01 });
   });
@@ -94,7 +96,9 @@ describe('loadSweepFile', () => {
       expect(reformatted.contentHash).toBe(base.contentHash);
       await fsp.writeFile(path.join(dir, 'c.json'), JSON.stringify(base.config, null, 2));
       expect((await loadSweepFile(path.join(dir, 'c.json'))).contentHash).toBe(base.contentHash);
-      expect(parseSweepText(GOOD.replace('budgets: [4]', 'budgets: [8]'), { file: path.join(dir, 'a.yaml') }).contentHash).not.toBe(base.contentHash);
+      expect(
+        parseSweepText(GOOD.replace('budgets: [4]', 'budgets: [8]'), { file: path.join(dir, 'a.yaml') }).contentHash,
+      ).not.toBe(base.contentHash);
       // The same text elsewhere means other files: another id.
       expect(parseSweepText(GOOD, { file: path.join(dir, 'sub', 'a.yaml') }).contentHash).not.toBe(base.contentHash);
     } finally {
@@ -110,7 +114,9 @@ describe('loadSweepFile', () => {
 
 describe('error messages name file:line:col and the field', () => {
   it('wrong type', () => {
-    expect(errorsOf(GOOD.replace('budgets: [4]', 'budgets: [4, "x"]'))).toEqual(['sweep.yaml:18:14: budgets[1]: expected number, received string']);
+    expect(errorsOf(GOOD.replace('budgets: [4]', 'budgets: [4, "x"]'))).toEqual([
+      'sweep.yaml:18:14: budgets[1]: expected number, received string',
+    ]);
   });
   it('unknown field, at the key', () => {
     expect(errorsOf(GOOD.replace('    model: m\n  - name: b', '    model: m\n    temprature: 0.5\n  - name: b'))).toEqual([
@@ -123,7 +129,9 @@ describe('error messages name file:line:col and the field', () => {
     ]);
   });
   it('bad URL', () => {
-    expect(errorsOf(GOOD.replace('http://127.0.0.1:8091/v1', 'not a url'))).toEqual(['sweep.yaml:10:14: agents[1].baseURL: Invalid URL']);
+    expect(errorsOf(GOOD.replace('http://127.0.0.1:8091/v1', 'not a url'))).toEqual([
+      'sweep.yaml:10:14: agents[1].baseURL: Invalid URL',
+    ]);
   });
   it('duplicate agent names', () => {
     expect(errorsOf(GOOD.replace('name: b', 'name: a'))).toEqual(['sweep.yaml:9:11: agents[1].name: duplicate agent name "a"']);
@@ -139,11 +147,18 @@ describe('error messages name file:line:col and the field', () => {
     ]);
   });
   it('a nested weighted reward', () => {
-    const text = GOOD.replace('reward:\n  type: math-answer\n', 'reward:\n  type: weighted\n  components:\n    - weight: 1\n      reward: { type: chrf, beta: -1 }\n');
-    expect(errorsOf(text)).toEqual([expect.stringMatching(/^sweep\.yaml:16:35: reward\.components\[0\]\.reward\.beta: Too small/)]);
+    const text = GOOD.replace(
+      'reward:\n  type: math-answer\n',
+      'reward:\n  type: weighted\n  components:\n    - weight: 1\n      reward: { type: chrf, beta: -1 }\n',
+    );
+    expect(errorsOf(text)).toEqual([
+      expect.stringMatching(/^sweep\.yaml:16:35: reward\.components\[0\]\.reward\.beta: Too small/),
+    ]);
   });
   it('several problems, one line each', () => {
-    const lines = errorsOf(GOOD.replace('http://127.0.0.1:8091/v1', 'nope').replace('budgets: [4]', 'budgets: []').replace('model: m', 'model: ""'));
+    const lines = errorsOf(
+      GOOD.replace('http://127.0.0.1:8091/v1', 'nope').replace('budgets: [4]', 'budgets: []').replace('model: m', 'model: ""'),
+    );
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => /^sweep\.yaml:\d+:\d+: \S+: /.test(l))).toBe(true);
   });
@@ -157,8 +172,13 @@ describe('error messages name file:line:col and the field', () => {
     expect(errorsOf('{\n  "name": "x",\n  "dataset": }\n', 'sweep.json')[0]).toMatch(/^sweep\.json:\d+:\d+: JSON syntax error: /);
   });
   it('JSON files get positions too', () => {
-    const json = JSON.stringify(parseSweepText(GOOD, { file: '/tmp/x/s.yaml' }).config, null, 2).replace('"http://127.0.0.1:8091/v1"', '"nope"');
-    expect(errorsOf(json, 'sweep.json')).toEqual([expect.stringMatching(/^sweep\.json:\d+:18: agents\[1\]\.baseURL: Invalid URL$/)]);
+    const json = JSON.stringify(parseSweepText(GOOD, { file: '/tmp/x/s.yaml' }).config, null, 2).replace(
+      '"http://127.0.0.1:8091/v1"',
+      '"nope"',
+    );
+    expect(errorsOf(json, 'sweep.json')).toEqual([
+      expect.stringMatching(/^sweep\.json:\d+:18: agents\[1\]\.baseURL: Invalid URL$/),
+    ]);
   });
   it('a file that is not a mapping', () => {
     expect(errorsOf('- 1\n- 2\n')[0]).toMatch(/^sweep\.yaml:1:1: a sweep file holds a mapping/);
@@ -174,10 +194,11 @@ describe('error messages name file:line:col and the field', () => {
 
 describe('checkSweepEnvironment', () => {
   it('finds missing API key variables and missing files, naming field and line', () => {
-    const text = GOOD.replace('    model: m\n  - name: b', '    model: m\n    apiKeyEnv: SOME_KEY\n  - name: b').replace(
-      'type: math-answer',
-      'type: llm-judge\n  baseURL: https://api.example.com/v1\n  model: j\n  apiKeyEnv: JUDGE_KEY',
-    ) + 'templates:\n  refine: missing-refine.txt\n';
+    const text =
+      GOOD.replace('    model: m\n  - name: b', '    model: m\n    apiKeyEnv: SOME_KEY\n  - name: b').replace(
+        'type: math-answer',
+        'type: llm-judge\n  baseURL: https://api.example.com/v1\n  model: j\n  apiKeyEnv: JUDGE_KEY',
+      ) + 'templates:\n  refine: missing-refine.txt\n';
     const loaded = parseSweepText(text, { file: '/nonexistent-dir/sweep.yaml', displayName: 'sweep.yaml' });
     const problems = checkSweepEnvironment(loaded, { SOME_KEY: '', JUDGE_KEY: 'k' }).map(String);
     expect(problems).toEqual([
@@ -185,7 +206,12 @@ describe('checkSweepEnvironment', () => {
       'sweep.yaml:4:9: dataset.path: dataset file not found: /nonexistent-dir/data.jsonl',
       'sweep.yaml:24:11: templates.refine: template file not found: /nonexistent-dir/missing-refine.txt',
     ]);
-    expect(checkSweepEnvironment(loaded, {}).map((p) => p.kind)).toEqual(['missing-env', 'missing-env', 'missing-file', 'missing-file']);
+    expect(checkSweepEnvironment(loaded, {}).map((p) => p.kind)).toEqual([
+      'missing-env',
+      'missing-env',
+      'missing-file',
+      'missing-file',
+    ]);
   });
 });
 

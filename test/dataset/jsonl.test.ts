@@ -1,6 +1,14 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { countDatasetItems, DatasetError, readDatasetPage, validateDataset, type DatasetItem, type DatasetPage, type DatasetReadSpec } from '../../src/dataset/jsonl';
+import {
+  countDatasetItems,
+  DatasetError,
+  readDatasetPage,
+  validateDataset,
+  type DatasetItem,
+  type DatasetPage,
+  type DatasetReadSpec,
+} from '../../src/dataset/jsonl';
 import { tmpDir } from '../support/tmp';
 
 const DATA = path.resolve(__dirname, '../../../shared/datasets');
@@ -55,7 +63,9 @@ describe('real datasets', () => {
     const all = (await readAll({ ...GSM8K, offset: 5, limit: 100 }, 1000)).items;
     expect(all).toHaveLength(100);
     expect(all[0].line).toBe(6);
-    const shards = await Promise.all([0, 1, 2].map((index) => readAll({ ...GSM8K, offset: 5, limit: 100, shard: { index, count: 3 } }, 7)));
+    const shards = await Promise.all(
+      [0, 1, 2].map((index) => readAll({ ...GSM8K, offset: 5, limit: 100, shard: { index, count: 3 } }, 7)),
+    );
     expect(shards.map((s) => s.items.length)).toEqual([34, 33, 33]);
     const union = shards.flatMap((s) => s.items).sort((a, b) => a.line - b.line);
     expect(union).toEqual(all);
@@ -99,7 +109,8 @@ describe('problems', () => {
     return file;
   }
 
-  const row = (id: unknown, instruction: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ id, instruction, ...extra });
+  const row = (id: unknown, instruction: unknown, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ id, instruction, ...extra });
 
   it('names file, line and field; broken lines keep their position', async () => {
     const file = await write('bad.jsonl', [
@@ -150,7 +161,10 @@ describe('problems', () => {
   });
 
   it('pages through 100k lines reading each line once', async () => {
-    const file = await write('big.jsonl', Array.from({ length: 100_000 }, (_, i) => row(`id-${i}`, `prompt number ${i} ` + 'x'.repeat(i % 300))));
+    const file = await write(
+      'big.jsonl',
+      Array.from({ length: 100_000 }, (_, i) => row(`id-${i}`, `prompt number ${i} ` + 'x'.repeat(i % 300))),
+    );
     const started = Date.now();
     const { items, pages } = await readAll({ path: file }, 1000);
     expect(items).toHaveLength(100_000);
@@ -161,10 +175,19 @@ describe('problems', () => {
   });
 
   it('uses the configured field names', async () => {
-    const file = await write('custom.jsonl', [JSON.stringify({ key: 'a', q: 'question', gold: 7 }), JSON.stringify({ key: 'b', q: '  ' })]);
-    const page = await readDatasetPage({ path: file, idField: 'key', promptField: 'q', referenceField: 'gold' }, { cursor: 0, pageSize: 10 });
+    const file = await write('custom.jsonl', [
+      JSON.stringify({ key: 'a', q: 'question', gold: 7 }),
+      JSON.stringify({ key: 'b', q: '  ' }),
+    ]);
+    const page = await readDatasetPage(
+      { path: file, idField: 'key', promptField: 'q', referenceField: 'gold' },
+      { cursor: 0, pageSize: 10 },
+    );
     expect(page.items).toEqual([{ id: 'a', prompt: 'question', reference: '7', line: 1 }]);
-    expect(page.problems.map((p) => p.message)).toEqual(['custom.jsonl:2: field "q" is empty', 'custom.jsonl:2: field "gold" is missing']);
+    expect(page.problems.map((p) => p.message)).toEqual([
+      'custom.jsonl:2: field "q" is empty',
+      'custom.jsonl:2: field "gold" is missing',
+    ]);
   });
 
   it('a page holds at most pageSize entries, problems included, and a file without a final newline ends cleanly', async () => {
@@ -178,12 +201,16 @@ describe('problems', () => {
   });
 
   it('reports an unreadable file, a bad cursor and an empty selection', async () => {
-    await expect(readDatasetPage({ path: path.join(dir, 'missing.jsonl') }, { cursor: 0, pageSize: 1 })).rejects.toThrow(DatasetError);
+    await expect(readDatasetPage({ path: path.join(dir, 'missing.jsonl') }, { cursor: 0, pageSize: 1 })).rejects.toThrow(
+      DatasetError,
+    );
     expect(await validateDataset({ path: path.join(dir, 'missing.jsonl') })).toEqual([
       { line: 0, message: expect.stringMatching(/^missing\.jsonl: cannot open .*ENOENT/) },
     ]);
     const file = await write('small.jsonl', [row(1, 'a'), row(2, 'b')]);
     await expect(readDatasetPage({ path: file }, { cursor: 3, pageSize: 1 })).rejects.toThrow(/not at the start of a line/);
-    expect(await validateDataset({ path: file, offset: 5 })).toEqual([{ line: 0, message: 'small.jsonl: the dataset selection is empty (offset 5)' }]);
+    expect(await validateDataset({ path: file, offset: 5 })).toEqual([
+      { line: 0, message: 'small.jsonl: the dataset selection is empty (offset 5)' },
+    ]);
   });
 });

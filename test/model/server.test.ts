@@ -13,6 +13,12 @@ const { ensureWeights } = require('../../scripts/fetch-weights.js') as {
 
 jest.setTimeout(180_000);
 
+/**
+ * llama.cpp's worker threads spin at barriers: on a busy 2-core machine (CI, parallel test suites)
+ * threads=2 can collapse to a few tokens/s, while threads=1 stays steady. Override with TOA_TEST_MODEL_THREADS.
+ */
+const THREADS = Number(process.env.TOA_TEST_MODEL_THREADS ?? 1);
+
 let server: ModelServer;
 let client: OpenAI;
 const messages = [
@@ -22,7 +28,7 @@ const messages = [
 
 beforeAll(async () => {
   const weights = ensureWeights({ quiet: true });
-  server = await startModelServer({ ggufPath: weights.default, threads: 2, parallel: 2, contextSize: 1024, modelName: 'smollm2' });
+  server = await startModelServer({ ggufPath: weights.default, threads: THREADS, parallel: 2, contextSize: 1024, modelName: 'smollm2' });
   client = new OpenAI({ baseURL: server.url, apiKey: 'x', maxRetries: 0, timeout: 120_000 });
 });
 

@@ -35,13 +35,15 @@ export const DEFAULT_MODELS: Record<string, FakeModelSpec> = {
   'fake-a': { quality: 0.3, noise: 0.2 },
   'fake-b': { quality: 0.5, noise: 0.2 },
   'fake-c': { quality: 0.6, noise: 0.2 },
+  // Slow on purpose: keeps a sweep running while a test acts on it.
+  'fake-slow': { quality: 0.4, noise: 0.2, latencyMs: 2500 },
 };
 
 export async function startHarness(opts: { agents?: number; models?: Record<string, FakeModelSpec>; maxConcurrency?: number } = {}): Promise<Harness> {
   const env = await createTestEnv();
   const openai = await startFakeOpenAI({ models: opts.models ?? DEFAULT_MODELS, seed: 1 });
   const reward = await startFakeReward({});
-  const names = Object.keys(opts.models ?? DEFAULT_MODELS).slice(0, opts.agents ?? 3);
+  const names = Object.keys(opts.models ?? DEFAULT_MODELS).slice(0, opts.agents ?? 4);
   const agents = names.map((model, i) => fakeAgent(openai.url, { name: `agent${i + 1}`, model, maxConcurrency: opts.maxConcurrency ?? 4, timeoutSeconds: 20 }));
   const tmp = tmpDir('toa-wf-');
   const store: StoreSpec = { kind: 'fs', root: path.join(tmp.dir, 'store') };

@@ -25,7 +25,7 @@ async function input(method: MethodSpec, budget: number, promptId: string): Prom
     method,
     budget,
     seed: 7,
-    agents: h.agents,
+    agents: h.agents.slice(0, 3),
     reward: h.rewardSpec,
     store: h.store,
     templates: {},

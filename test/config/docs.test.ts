@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { sweepJsonSchema } from '../../src/config/jsonSchema';
+
+/** Every field name of the JSON Schema, at any depth (union members and $defs included). */
+function fieldNames(node: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((n) => fieldNames(n, out));
+  else if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (o.properties && typeof o.properties === 'object') for (const k of Object.keys(o.properties)) out.add(k);
+    for (const v of Object.values(o)) fieldNames(v, out);
+  }
+  return out;
+}
+
+describe('docs/sweep-file.md', () => {
+  const doc = readFileSync(path.resolve(__dirname, '../../docs/sweep-file.md'), 'utf8');
+  it('mentions every field of the schema', () => {
+    const missing = [...fieldNames(sweepJsonSchema())].filter(
+      (f) => !doc.includes(`\`${f}\``) && !doc.includes(`.${f}\``) && !doc.includes(`${f}\` (`),
+    );
+    expect(missing).toEqual([]);
+  });
+  it('mentions every method and reward type', () => {
+    for (const t of [
+      'toa',
+      'random',
+      'prs',
+      'ensemble',
+      'sequential',
+      'moa',
+      'math-answer',
+      'chrf',
+      'vllm-reward',
+      'llm-judge',
+      'http',
+      'weighted',
+    ]) {
+      expect(doc).toContain(`| \`${t}\``);
+    }
+  });
+});
