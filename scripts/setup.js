@@ -108,7 +108,8 @@ function installTemporalCli(quiet) {
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60 * 1000 },
   );
   if (r.error) return { ok: false, detail: `python3 could not be run: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, detail: `pip exited ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+  if (r.status !== 0)
+    return { ok: false, detail: `pip exited ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   if (!fs.existsSync(LOCAL_CLI)) return { ok: false, detail: `pip succeeded but ${LOCAL_CLI} is missing` };
   return { ok: true, detail: 'installed' };
 }

@@ -6,7 +6,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentConfig } from '../config/schema';
 import { connectionOptions, connectTo, describeTarget, ensureServer, readServerState, targetFromEnv, type TemporalTarget } from '../server';
-import { startWorkers } from '../worker/run';
+import { installWorkerLogging, startWorkers } from '../worker/run';
 
 export interface ToaConnection {
   client: Client;
@@ -37,6 +37,7 @@ export async function connectToa(opts: { startEmbedded?: boolean } = {}): Promis
     address: target.address,
     uiUrl: target.uiUrl ?? process.env.TEMPORAL_UI_URL,
     nativeConnection() {
+      installWorkerLogging(); // must precede the first native connection, which creates the runtime
       native ??= NativeConnection.connect(connectionOptions(target) as Parameters<typeof NativeConnection.connect>[0]).catch((err: Error) => {
         throw new Error(`worker cannot connect to Temporal at ${describeTarget(target)}: ${err.message}`);
       });

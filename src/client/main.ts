@@ -13,6 +13,9 @@ import { runWorkerCommand } from './workerCommand';
 import { runServerCommand, runRegisterSearchAttributes } from './serverCommand';
 import { printSweepTable } from './tables';
 import { runModelServe } from '../model/cli';
+import { stopEmbeddedServer } from '../server';
+import { runDemo } from './demo';
+import * as path from 'node:path';
 
 function int(name: string) {
   return (v: string) => {
@@ -34,6 +37,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('--ui-port <n>', 'UI port', int('--ui-port'), 8233)
     .option('--db <file>', 'SQLite file', '.toa/temporal.sqlite')
     .action((o) => runServerCommand(o));
+  program
+    .command('server-stop')
+    .description('stop the embedded Temporal server started in the background by a toa command')
+    .action(async () => {
+      process.stdout.write((await stopEmbeddedServer()) ? 'embedded Temporal server stopped\n' : 'no embedded Temporal server is running\n');
+    });
   program
     .command('register-search-attributes')
     .description('register the custom search attributes on the cluster at TEMPORAL_ADDRESS (idempotent)')
@@ -157,6 +166,17 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (o) => {
       await runModelServe(o);
     });
+
+  program
+    .command('demo')
+    .description('run the demo sweep on a local SmolLM2 model: no API key, no internet')
+    .option('--file <file>', 'demo sweep file', path.join(__dirname, '..', '..', 'examples', 'demo.yaml'))
+    .option('--prompts <n>', 'number of prompts (default: the file\'s limit)', int('--prompts'))
+    .option('--budgets <list>', 'comma-separated budgets (default: the file\'s)', (v: string) => v.split(',').map(int('--budgets')))
+    .option('--output <dir>', 'output folder (default: the file\'s)')
+    .option('--threads <n>', 'CPU threads for the model', int('--threads'))
+    .option('--parallel <n>', 'sequences the model serves at once', int('--parallel'))
+    .action((o) => runDemo(o));
 
   program.addOption(new Option('--debug', 'print stack traces').hideHelp());
   await program.parseAsync(argv);

@@ -51,7 +51,8 @@ export function tlsFromEnv(env: Env = process.env): TLSConfig | true | undefined
   const key = readPem(env, 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_KEY_DATA');
   const ca = readPem(env, 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CA_DATA');
   const serverName = env.TEMPORAL_TLS_SERVER_NAME;
-  if (!!crt !== !!key) throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate pair)');
+  if (!!crt !== !!key)
+    throw new Error('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate pair)');
   const wantTls = /^(1|true|yes)$/i.test(env.TEMPORAL_TLS ?? '') || !!env.TEMPORAL_API_KEY;
   if (!crt && !ca && !serverName) return wantTls ? true : undefined;
   const tls: TLSConfig = {};
@@ -100,4 +101,3 @@ export async function connectTo(target: TemporalTarget, connectTimeoutMs = 10000
     throw new Error(`cannot connect to Temporal at ${describeTarget(target)}: ${(err as Error).message}`);
   }
 }
-

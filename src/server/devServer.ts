@@ -332,7 +332,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   while (!conn) {
     await Promise.race([exited, sleep(150)]);
     if (exitResult !== undefined) return fail(`exited during startup (${exitResult})`);
-    if (Date.now() > deadline) return fail(`did not answer on ${address} within ${Math.round(startTimeoutMs / 1000)} s (${lastErr?.message ?? 'no answer'})`);
+    if (Date.now() > deadline)
+      return fail(
+        `did not answer on ${address} within ${Math.round(startTimeoutMs / 1000)} s (${lastErr?.message ?? 'no answer'})`,
+      );
     if (!(await isPortOpen(host, port, 500))) continue;
     const r = await probeFrontend(address, namespace, 3000);
     if (r instanceof Error) lastErr = r;
@@ -427,9 +430,25 @@ export async function ensureServer(opts: DevServerOptions = {}): Promise<Ensured
     if (opts.namespace && opts.namespace !== s.namespace) {
       // Same server, other namespace: make sure it exists with our attributes.
       await ensureNamespace(s.address, opts.namespace);
-      return { address: s.address, namespace: opts.namespace, uiUrl: s.uiUrl, mode: 'reused', pid: s.pid, logFile: s.logFile, dbFile: s.dbFile };
+      return {
+        address: s.address,
+        namespace: opts.namespace,
+        uiUrl: s.uiUrl,
+        mode: 'reused',
+        pid: s.pid,
+        logFile: s.logFile,
+        dbFile: s.dbFile,
+      };
     }
-    return { address: s.address, namespace: s.namespace, uiUrl: s.uiUrl, mode: 'reused', pid: s.pid, logFile: s.logFile, dbFile: s.dbFile };
+    return {
+      address: s.address,
+      namespace: s.namespace,
+      uiUrl: s.uiUrl,
+      mode: 'reused',
+      pid: s.pid,
+      logFile: s.logFile,
+      dbFile: s.dbFile,
+    };
   };
 
   const fast = await reuse();

@@ -19,7 +19,11 @@ export {
 } from './devServer';
 export { connectClient } from './client';
 export { targetFromEnv, tlsFromEnv, connectionOptions, describeTarget, connectTo, type TemporalTarget } from './connection';
-export { registerSearchAttributes, missingSearchAttributes, type RegisterSearchAttributesResult } from './registerSearchAttributes';
+export {
+  registerSearchAttributes,
+  missingSearchAttributes,
+  type RegisterSearchAttributesResult,
+} from './registerSearchAttributes';
 export {
   ToaSearchAttributes,
   TOA_SEARCH_ATTRIBUTE_DEFS,

@@ -35,8 +35,7 @@ export async function registerSearchAttributes(
   namespace: string,
   defs: readonly ToaSearchAttributeDef[] = TOA_SEARCH_ATTRIBUTE_LIST,
 ): Promise<RegisterSearchAttributesResult> {
-  const list = async () =>
-    (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  const list = async () => (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
   const current = await list();
   const missing: Record<string, number> = {};
   const existing: string[] = [];
@@ -57,7 +56,9 @@ export async function registerSearchAttributes(
     } catch (err) {
       // Lost a race with another registrar: fine if everything is there now.
       if (grpcCode(err) !== GRPC_ALREADY_EXISTS) {
-        throw new Error(`registering search attributes ${added.join(', ')} on namespace "${namespace}" failed: ${(err as Error).message}`);
+        throw new Error(
+          `registering search attributes ${added.join(', ')} on namespace "${namespace}" failed: ${(err as Error).message}`,
+        );
       }
       const after = await list();
       const stillMissing = added.filter((n) => after[n] === undefined);

@@ -3,7 +3,7 @@
  * and one worker per agent queue, whose slots bound in-flight requests to that endpoint from
  * this process and whose task-queue rate limit bounds requests per second across all workers.
  */
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AgentConfig } from '../config/schema';
 import { agentTaskQueue, MAIN_TASK_QUEUE } from '../workflows/taskQueues';
 import { createWorkerActivities } from './activities';
@@ -28,6 +28,29 @@ export interface RunningWorkers {
   /** Resolves when every worker has stopped. */
   run: Promise<void>;
   shutdown(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Worker log level for CLI processes (TOA_LOG_LEVEL, default WARN): the SDK logs every worker
+ * state change at INFO, which buries the progress a user is watching. Call before any worker.
+ */
+export function installWorkerLogging(level: LogLevel = (process.env.TOA_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(level, (entry) => {
+        // Agent queues run activities only, by design: the SDK's warning about it is noise.
+        if (entry.message.startsWith('No workflows registered')) return;
+        const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
+        process.stderr.write(`${entry.level} ${entry.message}${meta}\n`);
+      }),
+    });
+  } catch {
+    // A runtime already exists (e.g. installed by the embedding program): keep it.
+  }
 }
 
 let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;

@@ -2,18 +2,11 @@
  * Workflow-side helper that turns a partial progress description into typed search attribute
  * pairs, so the Temporal UI can filter a sweep (ToaSweepId = "...") and sort by best reward.
  */
-import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { SearchAttributePair } from '@temporalio/common';
+import { ToaSearchAttributes } from '../server/searchAttributes';
 
-export const SA = {
-  sweepId: defineSearchAttributeKey('ToaSweepId', SearchAttributeType.KEYWORD),
-  method: defineSearchAttributeKey('ToaMethod', SearchAttributeType.KEYWORD),
-  budget: defineSearchAttributeKey('ToaBudget', SearchAttributeType.INT),
-  seed: defineSearchAttributeKey('ToaSeed', SearchAttributeType.INT),
-  status: defineSearchAttributeKey('ToaStatus', SearchAttributeType.KEYWORD),
-  bestReward: defineSearchAttributeKey('ToaBestReward', SearchAttributeType.DOUBLE),
-  generations: defineSearchAttributeKey('ToaGenerations', SearchAttributeType.INT),
-  promptId: defineSearchAttributeKey('ToaPromptId', SearchAttributeType.KEYWORD),
-} as const;
+/** The one definition list lives in src/server/searchAttributes.ts (it imports only @temporalio/common). */
+export const SA = ToaSearchAttributes;
 
 export interface SearchAttributeValues {
   sweepId?: string;
@@ -29,7 +22,7 @@ export interface SearchAttributeValues {
 export function searchAttributeUpdates(v: SearchAttributeValues): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [];
   const add = <K extends keyof typeof SA>(k: K, value: unknown) => {
-    if (value !== undefined && value !== null) pairs.push({ key: SA[k], value } as SearchAttributePair);
+    if (value !== undefined && value !== null) pairs.push({ key: SA[k], value } as unknown as SearchAttributePair);
   };
   add('sweepId', v.sweepId);
   add('method', v.method);

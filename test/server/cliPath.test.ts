@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { findTemporalCli, resolveTemporalCli, TemporalCliNotFoundError } from '../../src/server/cli-path';
 import { startDevServer, devServerArgs, DEFAULT_SQLITE_PRAGMAS } from '../../src/server/devServer';
 import { describeTarget, targetFromEnv, tlsFromEnv } from '../../src/server/connection';
-import { TOA_SEARCH_ATTRIBUTE_LIST, ToaSearchAttributes, cliRegistrationCommands, searchAttributesManifest } from '../../src/server/searchAttributes';
+import {
+  TOA_SEARCH_ATTRIBUTE_LIST,
+  ToaSearchAttributes,
+  cliRegistrationCommands,
+  searchAttributesManifest,
+} from '../../src/server/searchAttributes';
 import { SA as workflowSA } from '../../src/workflows/searchAttributes';
 import { tempDir } from './helpers';
 
@@ -24,7 +29,9 @@ describe('Temporal CLI resolution', () => {
     process.env.TEMPORAL_CLI_PATH = '/nonexistent/bin/temporal';
     expect(findTemporalCli().path).toBeNull();
     expect(() => resolveTemporalCli()).toThrow(TemporalCliNotFoundError);
-    expect(() => resolveTemporalCli()).toThrow(/TEMPORAL_CLI_PATH=\/nonexistent\/bin\/temporal \(no such file\)[\s\S]*npm run setup/);
+    expect(() => resolveTemporalCli()).toThrow(
+      /TEMPORAL_CLI_PATH=\/nonexistent\/bin\/temporal \(no such file\)[\s\S]*npm run setup/,
+    );
   });
 
   test('a TEMPORAL_CLI_PATH that is not the Temporal CLI is rejected', () => {
@@ -44,7 +51,9 @@ describe('Temporal CLI resolution', () => {
 
 describe('search attribute definitions', () => {
   test('the workflow-side keys match the single definition list', () => {
-    const workflowSide = Object.values(workflowSA).map((k) => [k.name, k.type]).sort();
+    const workflowSide = Object.values(workflowSA)
+      .map((k) => [k.name, k.type])
+      .sort();
     const ours = TOA_SEARCH_ATTRIBUTE_LIST.map((d) => [d.name, d.type]).sort();
     expect(workflowSide).toEqual(ours);
   });
@@ -57,7 +66,14 @@ describe('search attribute definitions', () => {
   });
 
   test('start-dev arguments carry pragmas and attributes', () => {
-    const args = devServerArgs({ dbFile: '/x.db', port: 7233, uiPort: 8233, namespace: 'default', ip: '127.0.0.1', sqlitePragmas: DEFAULT_SQLITE_PRAGMAS });
+    const args = devServerArgs({
+      dbFile: '/x.db',
+      port: 7233,
+      uiPort: 8233,
+      namespace: 'default',
+      ip: '127.0.0.1',
+      sqlitePragmas: DEFAULT_SQLITE_PRAGMAS,
+    });
     expect(args.join(' ')).toContain('--db-filename /x.db --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL');
     expect(args.join(' ')).toContain('--search-attribute ToaSweepId=Keyword');
     expect(args.join(' ')).toContain('--search-attribute ToaBestReward=Double');
@@ -70,7 +86,11 @@ describe('cluster settings from the environment', () => {
   });
 
   test('API key implies TLS and is never described', () => {
-    const t = targetFromEnv({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'sk-very-secret' })!;
+    const t = targetFromEnv({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'sk-very-secret',
+    })!;
     expect(t.tls).toBe(true);
     expect(describeTarget(t)).toBe('ns.acct.tmprl.cloud:7233 namespace=ns.acct (TLS, API key)');
     expect(describeTarget(t)).not.toContain('secret');

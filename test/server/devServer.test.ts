@@ -5,7 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { connectTo } from '../../src/server/connection';
 import { startDevServer, isProcessAlive, type DevServerHandle } from '../../src/server/devServer';
 import { registerSearchAttributes } from '../../src/server/registerSearchAttributes';
@@ -19,7 +25,10 @@ let bundle: WorkflowBundleWithSourceMap;
 const servers: DevServerHandle[] = [];
 
 beforeAll(async () => {
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/workflows'), logger: new DefaultLogger('WARN') });
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./fixtures/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
 });
 
 afterAll(async () => {
@@ -29,7 +38,13 @@ afterAll(async () => {
 
 async function start(dbFile: string | null, ports?: { port: number; uiPort: number }) {
   const p = ports ?? (await freePorts());
-  const s = await startDevServer({ dbFile, port: p.port, uiPort: null, logFile: path.join(dir, 'server.log'), recordState: false });
+  const s = await startDevServer({
+    dbFile,
+    port: p.port,
+    uiPort: null,
+    logFile: path.join(dir, 'server.log'),
+    recordState: false,
+  });
   servers.push(s);
   return s;
 }

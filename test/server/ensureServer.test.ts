@@ -24,7 +24,13 @@ test('TEMPORAL_ADDRESS selects the cluster and spawns nothing', async () => {
   process.env.TEMPORAL_API_KEY = 'secret-key';
   try {
     const s = await ensureServer();
-    expect(s).toMatchObject({ mode: 'cluster', address: 'temporal.example:7233', namespace: 'toa', tls: true, apiKey: 'secret-key' });
+    expect(s).toMatchObject({
+      mode: 'cluster',
+      address: 'temporal.example:7233',
+      namespace: 'toa',
+      tls: true,
+      apiKey: 'secret-key',
+    });
     expect(s.pid).toBeUndefined();
     expect(fs.existsSync(`${dir}/server.json`)).toBe(false);
   } finally {
