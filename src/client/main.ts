@@ -11,7 +11,8 @@ import { watchSweep, describeProgress } from './watch';
 import { connectToa, withInProcessWorkers, uiWorkflowUrl, uiSweepUrl } from './connect';
 import { runWorkerCommand } from './workerCommand';
 import { runServerCommand, runRegisterSearchAttributes } from './serverCommand';
-import { printSweepTable } from './tables';
+import { computeTable, printSweepTable } from './tables';
+import { methodLabelOf } from '../config/labels';
 import { runModelServe } from '../model/cli';
 import { stopEmbeddedServer } from '../server';
 import { runDemo } from './demo';
@@ -62,21 +63,30 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--prompt <text>', 'the prompt')
     .option('--reference <text>', 'reference answer, for reference-based rewards')
     .option('--method <label>', 'method label (default: the first in the file)')
+    .option('--all-methods', 'run every method of the file on this prompt at the same budget and compare')
     .option('--budget <n>', 'generations (default: the first budget in the file)', int('--budget'))
     .option('--seed <n>', 'seed', int('--seed'))
     .option('--no-worker', 'do not start a worker in this process (use `toa worker` elsewhere)')
     .action(async (o) => {
       const loaded = await loadSweepFile(o.config);
       const toa = await connectToa();
-      const go = async () =>
-        runOne(toa.client, o, (id) => process.stderr.write(`workflow ${id}\n  UI: ${uiWorkflowUrl(toa, id)}\n`));
-      const r = o.worker ? await withInProcessWorkers(toa, loaded.config.agents, go) : await go();
-      const c = r.summary.compute;
-      process.stdout.write(
-        `best reward ${r.summary.bestReward} from ${r.summary.bestAgent} after ${r.summary.generations} generations ` +
-          `(${c.promptTokens} prompt + ${c.completionTokens} completion tokens)\n` +
-          `workflow ${r.workflowId}\n  UI: ${uiWorkflowUrl(toa, r.workflowId)}\n\n${r.bestText}\n`,
-      );
+      const labels: Array<string | undefined> = o.allMethods ? loaded.config.methods.map(methodLabelOf) : [o.method];
+      const go = () =>
+        Promise.all(
+          labels.map((method) =>
+            runOne(toa.client, { ...o, method }, (id) => process.stderr.write(`workflow ${id}\n  UI: ${uiWorkflowUrl(toa, id)}\n`)),
+          ),
+        );
+      const results = o.worker ? await withInProcessWorkers(toa, loaded.config.agents, go) : await go();
+      if (results.length > 1) process.stdout.write(`${computeTable(results.map((r) => r.summary))}\n`);
+      for (const r of results) {
+        const c = r.summary.compute;
+        process.stdout.write(
+          `\n[${r.summary.method}] best reward ${r.summary.bestReward} from ${r.summary.bestAgent} after ${r.summary.generations} generations ` +
+            `(${c.promptTokens} prompt + ${c.completionTokens} completion tokens)\n` +
+            `workflow ${r.workflowId}\n  UI: ${uiWorkflowUrl(toa, r.workflowId)}\n\n${r.bestText}\n`,
+        );
+      }
       await toa.close();
     });
 

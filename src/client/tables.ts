@@ -1,5 +1,6 @@
 /** Plain-text summary tables for the terminal. */
 import type { SweepProgress } from '../workflows/sweepState';
+import type { PromptSummary } from '../workflows/records';
 
 export function sweepTable(p: SweepProgress): string {
   const rows = [...p.cells].sort((a, b) => a.method.localeCompare(b.method) || a.budget - b.budget);
@@ -21,4 +22,17 @@ export function sweepTable(p: SweepProgress): string {
 
 export function printSweepTable(p: SweepProgress, out: NodeJS.WritableStream = process.stdout): void {
   out.write(`${sweepTable(p)}\n`);
+}
+
+/** Methods side by side at equal budget: reward and the compute each one spent. */
+export function computeTable(rows: PromptSummary[]): string {
+  const lines = ['method       budget  best reward  generations  prompt tok  completion tok        FLOPs'];
+  for (const r of rows) {
+    const c = r.compute;
+    lines.push(
+      `${r.method.padEnd(12)} ${String(r.budget).padStart(6)}  ${r.bestReward.toFixed(4).padStart(11)}  ${String(c.generations).padStart(11)}  ` +
+        `${String(c.promptTokens).padStart(10)}  ${String(c.completionTokens).padStart(14)}  ${c.flops.toExponential(2).padStart(11)}`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -69,7 +69,9 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
 
   const mainActs = proxyActivities<ToaActivities>({
     taskQueue: MAIN_TASK_QUEUE,
-    startToCloseTimeout: '10 minutes',
+    // Writing a record takes milliseconds; a worker killed during it is only noticed when this
+    // runs out (the activity does not heartbeat), so keep it short.
+    startToCloseTimeout: '1 minute',
     retry: toRetryPolicy(input.retry),
   });
   const scoreTimeoutSeconds = 'timeoutSeconds' in input.reward ? input.reward.timeoutSeconds : 120;
@@ -133,7 +135,9 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   async function run(action: Action): Promise<void> {
     const agent = agentsByName.get(action.agent);
     if (!agent) throw ApplicationFailure.nonRetryable(`strategy chose unknown agent "${action.agent}"`);
-    const gen = await generateVia.get(action.agent)!({
+    // Per-call summaries make the UI's event list readable ("r7: agent2 refines r3").
+    const what = action.kind === 'fresh' ? 'answers fresh' : action.kind === 'refine' ? `refines ${action.inputs[0]}` : `aggregates ${action.inputs.join(',')}`;
+    const gen = await generateVia.get(action.agent)!.executeWithOptions({ summary: `${action.id}: ${action.agent} ${what}` }, [{
       agent,
       store: input.store,
       promptRef: input.promptRef,
@@ -142,9 +146,9 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       templates: input.templates,
       seed: deriveSeed(input.seed, input.promptId, action.id),
       label: `${input.promptId} ${action.id}`,
-    });
+    }]);
     refs.set(action.id, gen.ref);
-    const { reward } = await scoreActs.score({
+    const { reward } = await scoreActs.score.executeWithOptions({ summary: `score ${action.id}: ${gen.preview.slice(0, 40)}` }, [{
       reward: input.reward,
       store: input.store,
       promptRef: input.promptRef,
@@ -152,7 +156,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       referenceRef: input.referenceRef,
       promptId: input.promptId,
       model: agent.model,
-    });
+    }]);
     calls.push({
       actionId: action.id,
       agent: agent.name,

@@ -106,8 +106,10 @@ export class Proc {
   }
 
   async wait(timeoutMs = 120000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    const t = sleep(timeoutMs).then(() => 'timeout' as const);
+    let timer: NodeJS.Timeout | undefined;
+    const t = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const r = await Promise.race([this.exited, t]);
+    clearTimeout(timer);
     if (r === 'timeout') throw new Error(`${this.name} still running after ${timeoutMs} ms\n${this.tail()}`);
     return r;
   }

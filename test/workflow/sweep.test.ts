@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { sweep, type SweepInput } from '../../src/workflows/sweep';
-import { sweepPauseSignal, sweepProgressQuery, sweepResumeSignal, sweepRetrySignal } from '../../src/workflows/signals';
+import { sweepCancelSignal, sweepPauseSignal, sweepProgressQuery, sweepResumeSignal, sweepRetrySignal } from '../../src/workflows/signals';
 import { MAIN_TASK_QUEUE } from '../../src/workflows/taskQueues';
 import { readRecords } from '../../src/store/records';
 import { datasetSchema, methodSchema } from '../../src/config/schema';
@@ -153,4 +153,22 @@ test('retry signal on a running sweep re-queues its failures', async () => {
   expect(result.done).toBe(2);
   expect(result.failed).toBe(0);
   h.openai.setFaults([]);
+});
+
+test('cancel stops the sweep and cancels its running prompts', async () => {
+  const file = dataset('cancel.jsonl', prompts(4));
+  const p = plan(file, { methods: [methodSchema.parse({ type: 'random', agent: 'agent4' })], agents: h.agents, maxRunningPrompts: 2 });
+  const handle = await h.env.client.workflow.start(sweep, { workflowId: 'sweep-cancel', taskQueue: MAIN_TASK_QUEUE, args: [{ sweepId: 'sweep-cancel', plan: p }] });
+  for (let i = 0; i < 100; i++) {
+    if ((await handle.query(sweepProgressQuery)).running === 2) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await handle.signal(sweepCancelSignal);
+  const result = await handle.result();
+  expect(result.status).toBe('cancelled');
+  expect(result.done).toBe(0);
+  const child = await h.env.client.workflow.getHandle('sweep-cancel/random/b4/s0/q0').describe();
+  expect(['CANCELLED', 'COMPLETED']).toContain(child.status.name);
+  const never = await h.env.client.workflow.getHandle('sweep-cancel/random/b4/s0/q3').describe().catch((e: Error) => e);
+  expect(never).toBeInstanceOf(Error); // never started
 });
