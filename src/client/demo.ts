@@ -15,6 +15,8 @@ import { connectToa, uiSweepUrl, withInProcessWorkers } from './connect';
 import { watchSweep } from './watch';
 import { printSweepTable } from './tables';
 import { findSweep, toaHome } from './sweepIndex';
+import { runExportCommand } from '../export/command';
+import { runReportCommand } from '../report/command';
 
 export interface DemoOptions {
   file: string;
@@ -98,8 +100,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     say('');
     say(`records:   ${where.recordsDir}  (one JSON file per prompt × method × budget)`);
     say(`texts:     ${where.storeRoot}`);
-    say(`export:    node bin/toa.js export ${progress.sweepId} --format sft   (or dpo, responses, trees)`);
-    say(`report:    node bin/toa.js report ${progress.sweepId}`);
+    const quiet = () => undefined;
+    const exported = await runExportCommand(progress.sweepId, { format: 'sft,dpo', parquet: true }, quiet);
+    say(`export:    ${exported.outDir}  (SFT and DPO, JSONL + Parquet, README.md dataset card; \`toa export ${progress.sweepId} --help\`)`);
+    const report = await runReportCommand(progress.sweepId, {}, quiet);
+    say(`report:    ${path.join(report.outDir, 'report.html')}`);
     say(`UI:        ${uiSweepUrl(toa, progress.sweepId)}`);
     say(`generations ${progress.compute.generations}, tokens ${progress.compute.promptTokens + progress.compute.completionTokens}`);
     if (progress.failed > 0) throw new Error(`${progress.failed} prompts failed (see above); \`toa sweep retry ${progress.sweepId}\` re-runs them`);

@@ -16,6 +16,8 @@ import { methodLabelOf } from '../config/labels';
 import { runModelServe } from '../model/cli';
 import { stopEmbeddedServer } from '../server';
 import { runDemo } from './demo';
+import { runExportCommand } from '../export/command';
+import { runReportCommand } from '../report/command';
 import * as path from 'node:path';
 
 function int(name: string) {
@@ -175,6 +177,31 @@ export async function main(argv: string[]): Promise<void> {
     .option('--name <name>', 'model name reported by the server')
     .action(async (o) => {
       await runModelServe(o);
+    });
+
+  program
+    .command('export <id>')
+    .description('export a sweep as training data (TRL conventions), JSONL and/or Parquet, with a dataset card')
+    .option('--format <list>', 'sft, dpo, responses, trees (comma-separated)', 'sft')
+    .option('--parquet', 'also write Parquet files')
+    .option('--no-jsonl', 'do not write JSONL files')
+    .option('--out <dir>', 'output folder (default: <output>/<id>/export)')
+    .option('--method <label>', 'only this method')
+    .option('--budget <n>', 'only this budget')
+    .option('--seed <n>', 'only this seed')
+    .option('--rejected-rank <n>', 'DPO: rank of the rejected response (default 30, as the paper)')
+    .option('--no-split', 'one file per format instead of one per (format, method, budget, seed)')
+    .action(async (id: string, o) => {
+      await runExportCommand(id, o, (l) => process.stdout.write(`${l}\n`));
+    });
+  program
+    .command('report <id>')
+    .description('scaling curves (SVG, PNG) and a self-contained HTML report')
+    .option('--out <dir>', 'output folder (default: <output>/<id>/report)')
+    .option('--tree <promptId>', 'prompt whose TOA tree is shown')
+    .option('--no-png', 'SVG only')
+    .action(async (id: string, o) => {
+      await runReportCommand(id, o, (l) => process.stdout.write(`${l}\n`));
     });
 
   program

@@ -12,6 +12,7 @@ import { methodLabelOf } from '../config/labels';
 import { promptSearch, type PromptSearchInput } from '../workflows/promptSearch';
 import { MAIN_TASK_QUEUE } from '../workflows/taskQueues';
 import { searchAttributeUpdates } from '../workflows/searchAttributes';
+import { failureOf } from '../workflows/errors';
 import type { PromptSummary } from '../workflows/records';
 import { locationsOf, storeTemplates } from './plan';
 import { preflightConfig } from './preflight';
@@ -73,7 +74,12 @@ export async function runOne(client: Client, opts: RunOneOptions, onStarted?: (w
     throw err;
   });
   onStarted?.(workflowId);
-  const summary = await handle.result();
+  // A failed search names its root cause (e.g. the endpoint URL that could not be reached),
+  // not just "Workflow execution failed".
+  const summary = await handle.result().catch((err: unknown) => {
+    const cause = failureOf(err);
+    throw new Error(`workflow ${workflowId} failed: ${cause.type}: ${cause.message}`, { cause: err });
+  });
   const bestText = await store.get(summary.bestRef);
   return { workflowId, summary, bestText };
 }

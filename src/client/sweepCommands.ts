@@ -68,14 +68,42 @@ async function describeStatus(handle: WorkflowHandle): Promise<string | undefine
   }
 }
 
+const PROGRESS_QUERY_TIMEOUT_MS = 15_000;
+
 /** Progress of a running sweep (query) or a closed one (its result). */
 export async function sweepProgress(client: Client, sweepId: string): Promise<SweepProgress> {
   const handle = client.workflow.getHandle<typeof sweep>(sweepId);
   const status = await describeStatus(handle);
   if (status === undefined) throw new Error(`no sweep with id "${sweepId}" on this Temporal server`);
-  if (status === 'RUNNING') return handle.query(sweepProgressQuery);
+  if (status === 'RUNNING') {
+    // The progress query is answered by a worker: say so plainly when none is running.
+    // Bounded: the server alone may take a minute to give up on a query nobody picks up.
+    const query = client.connection.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => handle.query(sweepProgressQuery));
+    return query.catch((err: unknown) => {
+      // A ServiceError whose gRPC cause is FAILED_PRECONDITION ("no poller seen for task queue
+      // recently") or DEADLINE_EXCEEDED (nobody picked the query up in time).
+      const cause = (err as { name?: string; cause?: { code?: number; details?: string } }).cause;
+      if ((err as Error).name === 'ServiceError' && (cause?.code === 9 || cause?.code === 4))
+        throw new NoWorkerError(
+          sweepId,
+          cause.code === 9 ? (cause.details ?? 'no poller seen') : `its progress query was not answered within ${PROGRESS_QUERY_TIMEOUT_MS / 1000} s`,
+        );
+      throw err;
+    });
+  }
   if (status === 'COMPLETED') return handle.result();
   throw new Error(`sweep "${sweepId}" is ${status.toLowerCase()}; \`toa sweep retry ${sweepId}\` runs it again, reusing every finished prompt`);
+}
+
+/** The sweep is running but no worker answers its progress query (all workers stopped or crashed). */
+export class NoWorkerError extends Error {
+  override readonly name = 'NoWorkerError';
+  constructor(sweepId: string, details: string) {
+    super(
+      `sweep "${sweepId}" is running but no worker is serving it (${details}): start one with ` +
+        '`toa worker -c <sweep file>`; the sweep continues where it stopped',
+    );
+  }
 }
 
 export async function signalSweep(client: Client, sweepId: string, what: 'pause' | 'resume' | 'cancel'): Promise<void> {

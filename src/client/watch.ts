@@ -46,7 +46,18 @@ export async function watchSweep(poll: () => Promise<SweepProgress>, opts: Watch
     : undefined;
   let started = false;
   for (;;) {
-    const p = await poll();
+    let p: SweepProgress;
+    try {
+      p = await poll();
+    } catch (err) {
+      // No worker right now (e.g. it crashed and is being restarted): keep watching.
+      if ((err as Error).name !== 'NoWorkerError') throw err;
+      const line = (err as Error).message;
+      if (line !== lastLine) out.write(`${new Date().toISOString()} waiting: ${line}\n`);
+      lastLine = line;
+      await new Promise((r) => setTimeout(r, interval));
+      continue;
+    }
     const now = Date.now();
     const tokens = p.compute.promptTokens + p.compute.completionTokens;
     const rates = last && now > last.at ? { genPerSec: ((p.compute.generations - last.gens) * 1000) / (now - last.at), tokPerSec: ((tokens - last.tokens) * 1000) / (now - last.at) } : undefined;

@@ -37,6 +37,15 @@ test('npm run demo (2 prompts, budget 2) produces real records from a real model
     // The summary table: one row per method at budget 2, two prompts each.
     for (const method of ['toa', 'random', 'ensemble']) expect(run.stdout).toMatch(new RegExp(`^${method}\\s+2\\s+2\\s+[0-9.]+`, 'm'));
     expect(run.stdout).toMatch(/generations 12, tokens \d+/);
+    // Training data and the report come out of the same run.
+    const exportDir = run.stdout.match(/^export:\s+(\S+)/m)![1];
+    const exported = readdirSync(exportDir);
+    expect(exported).toEqual(expect.arrayContaining(['README.md', 'sft.toa.b2.s0.jsonl', 'sft.toa.b2.s0.parquet']));
+    const sft = readFileSync(path.join(exportDir, 'sft.toa.b2.s0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(sft).toHaveLength(2);
+    expect(sft[0].messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    const reportHtml = run.stdout.match(/^report:\s+(\S+)/m)![1];
+    expect(readFileSync(reportHtml, 'utf8')).toMatch(/<svg/);
     const recordsDir = run.stdout.match(/^records:\s+(\S+)/m)![1];
     const files = readdirSync(recordsDir).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(6);

@@ -239,7 +239,7 @@ export interface SweepYamlOptions {
   datasetFile?: string;
   openaiUrl: string;
   rewardUrl: string;
-  agents?: Array<{ name: string; model: string; maxConcurrency?: number; timeoutSeconds?: number; apiKeyEnv?: string }>;
+  agents?: AgentYaml[];
   methods?: string;
   budgets?: number[];
   maxRunningPrompts?: number;
@@ -247,14 +247,22 @@ export interface SweepYamlOptions {
   rewardTimeoutSeconds?: number;
 }
 
-export const DEFAULT_AGENTS = [
+export interface AgentYaml {
+  name: string;
+  model: string;
+  maxConcurrency?: number;
+  timeoutSeconds?: number;
+  apiKeyEnv?: string;
+}
+
+export const DEFAULT_AGENTS: Array<AgentYaml & { maxConcurrency: number }> = [
   { name: 'alpha', model: 'model-a', maxConcurrency: 4, timeoutSeconds: 5 },
   { name: 'beta', model: 'model-b', maxConcurrency: 4, timeoutSeconds: 5 },
 ];
 
 /** Writes a sweep file into `dir` and returns its path. */
 export function writeSweep(dir: string, o: SweepYamlOptions, file = 'sweep.yaml'): string {
-  const agents = o.agents ?? DEFAULT_AGENTS;
+  const agents: AgentYaml[] = o.agents ?? DEFAULT_AGENTS;
   const yaml = [
     `name: ${o.name}`,
     'dataset:',

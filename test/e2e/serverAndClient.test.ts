@@ -1,7 +1,8 @@
 /**
  * E2E: the Temporal dev server SIGKILLed mid-sweep and restarted on the same SQLite file and
  * port (the worker process is NOT restarted: it reconnects by itself), and the client process
- * (`toa sweep start --watch`) SIGKILLed, then `toa sweep watch` re-attached.
+ * (`toa sweep start --watch`) SIGKILLed, then `toa sweep watch` re-attached, also while no
+ * worker was running.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -88,12 +89,11 @@ test('dev server SIGKILLed mid-sweep and restarted on the same SQLite file: the 
     wallSeconds: (Date.now() - t0) / 1000,
   };
   writeArtifact('e2e-server-restart.json', result);
-  // eslint-disable-next-line no-console
   console.log(`server-restart: ${JSON.stringify(result)}`);
   await worker.kill9();
 });
 
-test('client SIGKILLed while watching: the sweep goes on; `toa sweep watch` re-attaches; status --json parses', async () => {
+test('client SIGKILLed while watching: the sweep goes on; `toa sweep watch` re-attaches (also while no worker runs); status --json parses', async () => {
   const dir = sub('client-crash');
   const prompts = 20;
   writeDataset(dir, prompts);
@@ -112,23 +112,35 @@ test('client SIGKILLed while watching: the sweep goes on; `toa sweep watch` re-a
 
   const status = await e.toaRun('cli-status', ['sweep', 'status', sweepId, '--json']);
   expect(status.exitCode).toBe(0);
-  const parsed = JSON.parse(status.out) as { sweepId: string; status: string; jobsPerPrompt: number };
+  const parsed = JSON.parse(status.out) as { sweepId: string; status: string; jobsPerPrompt: number; done: number };
   expect(parsed.sweepId).toBe(sweepId);
-  expect(['running', 'completed']).toContain(parsed.status);
+  expect(parsed.status).toBe('running');
+  expect(parsed.done).toBeLessThan(prompts * 2);
   expect(parsed.jobsPerPrompt).toBe(2);
 
+  // Now the worker dies too. Status says so plainly (after the server's query timeout, ~30 s);
+  // a watcher started meanwhile waits instead of exiting, and finishes once a worker is back.
+  await worker.kill9();
+  const noWorkerStatus = e.toa('cli-status-noworker', ['sweep', 'status', sweepId, '--json']);
   const watch = e.toa('cli-watch', ['sweep', 'watch', sweepId]);
+  await noWorkerStatus.wait(90000);
+  expect(noWorkerStatus.exitCode).toBe(1);
+  expect(noWorkerStatus.err.trim()).toMatch(new RegExp(`^toa: sweep "${sweepId}" is running but no worker is serving it .*toa worker -c`));
+  await watch.waitFor(/^\S+ waiting: sweep .* no worker is serving it/m, 60000);
+  expect(watch.running).toBe(true);
+  const worker2 = e.toa('cli-worker-2', ['worker', '-c', file]);
+
   const { code } = await watch.wait(120000);
   expect(code).toBe(0);
   const lines = watch.out.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT\S+ (running|completed) \|/.test(l));
   expect(lines.length).toBeGreaterThanOrEqual(1);
   expect(lines[lines.length - 1]).toMatch(/ completed \| 40 done \(0 reused\) \| 0 running \| 0 failed/);
   // No terminal control codes in non-TTY output.
-  expect(watch.out).not.toMatch(/\u001b\[/);
+  expect(watch.out).not.toContain('\u001b[');
 
   const final = await e.toaRun('cli-status-final', ['sweep', 'status', sweepId, '--json']);
   const fin = JSON.parse(final.out) as { status: string; done: number; failed: number };
   expect(fin).toMatchObject({ status: 'completed', done: prompts * 2, failed: 0 });
   expect(readRecords(path.join(dir, 'out', sweepId, 'records')).size).toBe(prompts * 2);
-  await worker.kill9();
+  await worker2.kill9();
 });

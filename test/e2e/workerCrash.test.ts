@@ -22,7 +22,7 @@ beforeAll(async () => {
   ensureBuilt();
   e = new E2E('worker-crash');
   await e.startServer();
-  openai = await startFake(e, 'openai', 'fake-openai', { defaultModel: { latencyMs: [20, 120] }, seed: 1 });
+  openai = await startFake(e, 'openai', 'fake-openai', { defaultModel: { latencyMs: [100, 300] }, seed: 1 });
   reward = await startFake(e, 'reward', 'fake-reward', {});
 });
 
@@ -101,7 +101,6 @@ test('worker SIGKILLed 5 times: the sweep completes, each record exactly once, r
     wallSeconds: (Date.now() - t0) / 1000,
   };
   writeArtifact('e2e-worker-crash.json', result);
-  // eslint-disable-next-line no-console
   console.log(`worker-crash: ${JSON.stringify(result)}`);
   expect(stats.requests).toBeGreaterThanOrEqual(expected);
   expect(stats.requests).toBeLessThanOrEqual(expected + kills.length * slots);

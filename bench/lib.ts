@@ -1,0 +1,432 @@
+/**
+ * Shared benchmark helpers: machine description, result files, child processes (fake servers,
+ * worker), the embedded Temporal server on a temp SQLite file, /proc memory readings, and the
+ * in-process "plain loop" driver that runs a strategy with the real activities (what
+ * promptSearch does, minus Temporal).
+ *
+ * Benchmarks are compiled with `tsc -p tsconfig.bench.json` into dist-bench/ and run with node.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startDevServer, type DevServerHandle } from '../src/server/devServer';
+import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
+import { createActivities, type Activities } from '../src/activities';
+import type { StoreSpec } from '../src/activities/types';
+import { createStrategy, tracing, type TraceStep } from '../src/search';
+import { deriveSeed } from '../src/search/prng';
+import type { CallRecord } from '../src/workflows/compute';
+import { writePromptRecord } from '../src/worker/bookkeepingActivities';
+import type { PromptSummary } from '../src/workflows/records';
+import { controlClient } from '../src/testing/common';
+import type { FakeOpenAIOptions, FakeOpenAIStats } from '../src/testing/fakeOpenAI';
+import type { FakeRewardOptions } from '../src/testing/fakeReward';
+
+/** Repository root (dist-bench/bench/lib.js → ../..; bench/lib.ts → ..). */
+export const ROOT = (() => {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+})();
+export const DIST = path.join(ROOT, 'dist-bench');
+export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+export const TMP_ROOT = path.join(RESULTS_DIR, 'tmp');
+export const QUICK = process.env.BENCH_QUICK === '1';
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    nproc: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    ramGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+/** Other processes' CPU use while we ran, as load average (1 min) at start and end. */
+export function loadNow(): number {
+  return Math.round(os.loadavg()[0]! * 100) / 100;
+}
+
+export function writeResult(name: string, body: { parameters: unknown; results: unknown; notes?: string[] }, startedLoad: number): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}${QUICK ? '.quick' : ''}.json`);
+  const out = {
+    name,
+    command: process.env.BENCH_COMMAND ?? `node ${path.relative(ROOT, process.argv[1] ?? '')}`,
+    quick: QUICK,
+    date: new Date().toISOString(),
+    machine: machine(),
+    load: { loadavg1AtStart: startedLoad, loadavg1AtEnd: loadNow() },
+    ...body,
+  };
+  fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  log(`wrote ${path.relative(ROOT, file)}`);
+  return file;
+}
+
+export function tmpDir(prefix: string): string {
+  fs.mkdirSync(TMP_ROOT, { recursive: true });
+  return fs.mkdtempSync(path.join(TMP_ROOT, prefix));
+}
+
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i]!;
+}
+export const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+export const stdev = (xs: number[]) => {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+};
+export const round = (x: number, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
+
+/** VmHWM (peak RSS) and VmRSS of a process in MiB, from /proc (Linux). */
+export function procMem(pid: number): { peakRssMiB: number; rssMiB: number } | null {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+    return { peakRssMiB: round(kb('VmHWM') / 1024, 1), rssMiB: round(kb('VmRSS') / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set<ChildProcess>();
+function cleanupChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.pid) c.kill('SIGKILL');
+}
+process.on('exit', cleanupChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (cleanupChildren(), process.exit(130)));
+
+export interface Child {
+  proc: ChildProcess;
+  pid: number;
+  /** Resolves with the first stdout line matching `re`. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.add(proc);
+  let out = '';
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+    for (const w of [...waiters]) {
+      const m = out.split('\n').find((l) => w.re.test(l));
+      if (m !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exited = new Promise<void>((r) => proc.once('exit', () => (children.delete(proc), r())));
+  return {
+    proc,
+    pid: proc.pid!,
+    output: () => out,
+    waitFor(re, timeoutMs = 60_000) {
+      const m = out.split('\n').find((l) => re.test(l));
+      if (m !== undefined) return Promise.resolve(m);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${re} from ${script}:\n${out.slice(-3000)}`)), timeoutMs);
+        waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
+        proc.once('exit', (code) => (clearTimeout(t), reject(new Error(`${script} exited (${code}) before ${re}:\n${out.slice(-3000)}`))));
+      });
+    },
+    async kill(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await Promise.race([exited, sleep(10_000)]);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface FakeProc {
+  url: string;
+  pid: number;
+  child: Child;
+  stats(): Promise<FakeOpenAIStats>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A fake OpenAI or reward server in its own process (so it does not share the driver's event loop). */
+export async function startFake(kind: 'openai' | 'reward', options: FakeOpenAIOptions | FakeRewardOptions): Promise<FakeProc> {
+  const child = spawnNode(path.join(DIST, 'src', 'testing', 'cli.js'), [kind, '--options', JSON.stringify(options)]);
+  const line = await child.waitFor(/"url"/);
+  const { url } = JSON.parse(line) as { url: string };
+  const ctl = controlClient<FakeOpenAIStats, unknown, unknown>(url);
+  return { url, pid: child.pid, child, stats: ctl.stats, reset: ctl.reset, close: () => child.kill() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal
+
+export interface BenchServer {
+  server: DevServerHandle;
+  address: string;
+  client: Client;
+  connection: Connection;
+  native(): Promise<NativeConnection>;
+  close(): Promise<void>;
+}
+
+/** The embedded server (Temporal CLI dev server, SQLite file, default pragmas) on a free port. */
+export async function startServer(dir: string): Promise<BenchServer> {
+  const port = await freePort();
+  const server = await startDevServer({
+    dbFile: path.join(dir, 'temporal.sqlite'),
+    port,
+    uiPort: null,
+    recordState: false,
+    logFile: path.join(dir, 'temporal-server.log'),
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  let nat: NativeConnection | undefined;
+  return {
+    server,
+    address: server.address,
+    client,
+    connection,
+    async native() {
+      nat ??= await NativeConnection.connect({ address: server.address });
+      return nat;
+    },
+    async close() {
+      await nat?.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await server.stop({ graceMs: 5000 });
+    },
+  };
+}
+
+/** A worker process (bench/workerProc.ts) polling the main queue and every agent queue. */
+export async function startWorkerProc(address: string, agents: AgentConfig[], extra: { mainActivitySlots?: number; nodeArgs?: string[] } = {}): Promise<Child> {
+  const child = spawnNode(
+    path.join(DIST, 'bench', 'workerProc.js'),
+    [JSON.stringify({ address, agents, mainActivitySlots: extra.mainActivitySlots })],
+    { TOA_LOG_LEVEL: 'ERROR' },
+    extra.nodeArgs ?? [],
+  );
+  await child.waitFor(/^worker ready/m, 120_000);
+  return child;
+}
+
+export function agent(baseURL: string, name: string, model: string, over: Partial<AgentConfig> = {}): AgentConfig {
+  return agentSchema.parse({ name, model, baseURL, maxConcurrency: 8, timeoutSeconds: 60, ...over });
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process driver: the same strategy and the same activity functions, no Temporal.
+
+export class Semaphore {
+  private waiting: Array<() => void> = [];
+  private used = 0;
+  constructor(private readonly slots: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.used >= this.slots) await new Promise<void>((r) => this.waiting.push(r));
+    else this.used++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    }
+  }
+}
+
+export interface InProcessInput {
+  promptId: string;
+  promptRef: string;
+  referenceRef?: string;
+  method: MethodSpec;
+  budget: number;
+  seed: number;
+  agents: AgentConfig[];
+  reward: RewardSpec;
+  store: StoreSpec;
+  /** Write the record like the workflow does (for `toa report`); else only return the summary facts. */
+  recordsDir?: string;
+  workflowId?: string;
+}
+
+export interface InProcessResult {
+  calls: CallRecord[];
+  /** performance.now() at which each play's generate call was issued (order of issue). */
+  playStarts: number[];
+  bestReward: number;
+  summary?: PromptSummary;
+}
+
+/**
+ * The plain loop: promptSearch's logic (launch what the strategy wants, generate then score each
+ * action, observe, launch again) calling the activity functions directly. `slots` are the per-agent
+ * concurrency limits (the agent workers' activity slots under Temporal) and the main-queue limit.
+ */
+export async function runInProcess(
+  input: InProcessInput,
+  acts: Activities,
+  slots: { byAgent: Map<string, Semaphore>; score: Semaphore },
+): Promise<InProcessResult> {
+  const trace: TraceStep[] = [];
+  const strategy = tracing(createStrategy(input.method, input.agents.map((a) => a.name), input.budget, input.seed), trace);
+  const byName = new Map(input.agents.map((a) => [a.name, a]));
+  const refs = new Map<string, string>();
+  const calls: CallRecord[] = [];
+  const playStarts: number[] = [];
+  let bestReward = -Infinity;
+  const inFlight = new Map<string, Promise<void>>();
+  let failure: unknown;
+
+  const launch = () => {
+    if (strategy.done()) return;
+    for (const action of strategy.next()) {
+      const p = play(action).catch((e) => void (failure ??= e)).finally(() => inFlight.delete(action.id));
+      inFlight.set(action.id, p);
+    }
+  };
+  const play = async (action: ReturnType<typeof strategy.next>[number]) => {
+    const agent = byName.get(action.agent)!;
+    const gen = await slots.byAgent.get(agent.name)!.run(() => {
+      playStarts.push(performance.now());
+      return acts.generate({
+        agent,
+        store: input.store,
+        promptRef: input.promptRef,
+        action,
+        inputRefs: action.inputs.map((id) => refs.get(id)!),
+        templates: {},
+        seed: deriveSeed(input.seed, input.promptId, action.id),
+        label: `${input.promptId} ${action.id}`,
+      });
+    });
+    refs.set(action.id, gen.ref);
+    const { reward } = await slots.score.run(() =>
+      acts.score({ reward: input.reward, store: input.store, promptRef: input.promptRef, responseRef: gen.ref, referenceRef: input.referenceRef, promptId: input.promptId, model: agent.model }),
+    );
+    calls.push({ actionId: action.id, agent: agent.name, ref: gen.ref, preview: gen.preview, latencyMs: gen.latencyMs, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens, reward });
+    if (reward > bestReward) bestReward = reward;
+    strategy.observe({ actionId: action.id, reward, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens });
+    launch();
+  };
+
+  launch();
+  while (!strategy.done()) {
+    if (failure) throw failure;
+    if (inFlight.size === 0) throw new Error('strategy proposed nothing while not done');
+    await Promise.race(inFlight.values());
+  }
+  await Promise.all(inFlight.values());
+  if (failure) throw failure;
+  let summary: PromptSummary | undefined;
+  if (input.recordsDir) {
+    const label = input.method.label ?? input.method.type;
+    ({ summary } = await writePromptRecord({
+      recordsDir: input.recordsDir,
+      store: input.store,
+      header: {
+        workflowId: input.workflowId ?? `bench/${label}/b${input.budget}/s${input.seed}/${input.promptId}`,
+        sweepId: 'bench',
+        promptId: input.promptId,
+        method: label,
+        methodSpec: input.method,
+        budget: input.budget,
+        seed: input.seed,
+        promptRef: input.promptRef,
+        referenceRef: input.referenceRef,
+      },
+      agents: input.agents,
+      trace,
+      calls,
+    }));
+  }
+  return { calls, playStarts, bestReward, summary };
+}
+
+export function inProcessSlots(agents: AgentConfig[], scoreSlots = 64) {
+  return { byAgent: new Map(agents.map((a) => [a.name, new Semaphore(a.maxConcurrency)])), score: new Semaphore(scoreSlots) };
+}
+
+export { createActivities };
+
+/** Runs `fn` over items with at most `n` at once. */
+export async function pool<T, R>(items: T[], n: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const s = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds used by each named process between two calls: where the time goes. */
+export function cpuMeter(pids: Record<string, number>) {
+  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  const t0 = performance.now();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    const out: Record<string, { cpuS: number; cores: number }> = {};
+    for (const [k, p] of Object.entries(pids)) {
+      const d = cpuSeconds(p) - start[k]!;
+      out[k] = { cpuS: round(d, 2), cores: round(d / wall, 2) };
+    }
+    return out;
+  };
+}

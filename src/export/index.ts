@@ -1,0 +1,10 @@
+export { exportSweep } from './exportSweep';
+export type { ExportOptions, ExportSummary, ExportedFile, FileType } from './exportSweep';
+export { COLUMNS, DEFAULT_REJECTED_RANK, EXPORT_FORMATS, pickPreference, rankResponses } from './rows';
+export type { DpoPick, DpoSkip, ExportFormat } from './rows';
+export { datasetCard, configName } from './card';
+export { loadSweepData, combinationsOf, TextCache } from './load';
+export type { Combination, LoadedRecord, RecordFilter, SweepData, SweepSource } from './load';
+export { EsmBridge, withEsm } from './esm';
+export { runExportCommand, formatExportSummary } from './command';
+export type { ExportCommandOptions } from './command';
