@@ -35,7 +35,8 @@ export const ROOT = (() => {
   }
   return process.cwd();
 })();
-export const DIST = path.join(ROOT, 'dist-bench');
+/** The compiled tree this file runs from (dist-bench/). */
+export const DIST = path.resolve(__dirname, '..');
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 export const TMP_ROOT = path.join(RESULTS_DIR, 'tmp');
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -67,7 +68,7 @@ export function writeResult(name: string, body: { parameters: unknown; results: 
   const file = path.join(RESULTS_DIR, `${name}${QUICK ? '.quick' : ''}.json`);
   const out = {
     name,
-    command: process.env.BENCH_COMMAND ?? `node ${path.relative(ROOT, process.argv[1] ?? '')}`,
+    command: process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}` : `node ${path.relative(ROOT, process.argv[1] ?? '')}`,
     quick: QUICK,
     date: new Date().toISOString(),
     machine: machine(),
@@ -211,10 +212,10 @@ export interface BenchServer {
 }
 
 /** The embedded server (Temporal CLI dev server, SQLite file, default pragmas) on a free port. */
-export async function startServer(dir: string): Promise<BenchServer> {
+export async function startServer(dir: string, opts: { inMemory?: boolean } = {}): Promise<BenchServer> {
   const port = await freePort();
   const server = await startDevServer({
-    dbFile: path.join(dir, 'temporal.sqlite'),
+    dbFile: opts.inMemory ? null : path.join(dir, 'temporal.sqlite'),
     port,
     uiPort: null,
     recordState: false,

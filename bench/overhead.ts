@@ -21,7 +21,10 @@ import {
   startFake, startServer, startWorkerProc, tmpDir, writeResult, type BenchServer, type FakeProc,
 } from './lib';
 
-const LATENCIES = QUICK ? [0, 500] : [0, 50, 500];
+const LATENCIES = process.env.BENCH_LATENCIES ? process.env.BENCH_LATENCIES.split(',').map(Number) : QUICK ? [0, 500] : [0, 50, 500];
+/** Profiling knobs: BENCH_DB=memory (no SQLite), BENCH_WORKER_PROF=<dir> (worker --cpu-prof), BENCH_NAME (result file). */
+const IN_MEMORY = process.env.BENCH_DB === 'memory';
+const WORKER_PROF = process.env.BENCH_WORKER_PROF;
 const K_SLOTS = 16; // per agent
 const THROUGHPUT_PROMPTS: Record<number, number> = QUICK ? { 0: 30, 50: 30, 500: 20 } : { 0: 100, 50: 100, 500: 60 };
 const SEQ_PROMPTS = 8;
@@ -128,7 +131,7 @@ async function main() {
   const load0 = loadNow();
   const dir = tmpDir('overhead-');
   log(`overhead: temp ${dir}`);
-  const srv = await startServer(dir);
+  const srv = await startServer(dir, { inMemory: IN_MEMORY });
   const reward = await startFake('reward', {});
   const results: unknown[] = [];
   const notes: string[] = [];
@@ -142,7 +145,7 @@ async function main() {
         store: { kind: 'fs', root: path.join(dir, 'store') },
         recordsDir: path.join(dir, 'records'),
       };
-      const worker = await startWorkerProc(srv.address, agents);
+      const worker = await startWorkerProc(srv.address, agents, WORKER_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${WORKER_PROF}`] } : {});
       const slots = agents.length * K_SLOTS;
       const ensemble = methodSchema.parse({ type: 'ensemble' });
       const toaSeq = methodSchema.parse({ type: 'toa', tau: 1, alpha: 0.05 });
@@ -214,7 +217,7 @@ async function main() {
   notes.push('Throughput workload: P ensemble prompts (K=2 fake agents, 16 activity slots each) started at once; per-play workload: 8 sequential TOA prompts (no slot contention).');
   notes.push('Per-play time = interval between the issue of consecutive generate calls of one prompt (Temporal: ActivityTaskScheduled event times) minus the endpoint latency; the reward endpoint has 0 ms latency.');
   notes.push('Fake OpenAI and reward servers run in their own processes; the Temporal worker runs in its own process; the in-process loop runs in the bench process.');
-  writeResult('overhead', { parameters: { latenciesMs: LATENCIES, slotsPerAgent: K_SLOTS, agents: 2, budget: BUDGET, throughputPrompts: THROUGHPUT_PROMPTS, seqPrompts: SEQ_PROMPTS }, results, notes }, load0);
+  writeResult(process.env.BENCH_NAME ?? 'overhead', { parameters: { inMemoryServer: IN_MEMORY, workerCpuProfile: !!WORKER_PROF, latenciesMs: LATENCIES, slotsPerAgent: K_SLOTS, agents: 2, budget: BUDGET, throughputPrompts: THROUGHPUT_PROMPTS, seqPrompts: SEQ_PROMPTS }, results, notes }, load0);
 }
 
 main().catch((err) => {

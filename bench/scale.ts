@@ -34,6 +34,26 @@ function dirSize(p: string): number {
   return n;
 }
 
+/** Bytes of a history by event type, and of the activity inputs by activity type: where history goes. */
+async function historyBreakdown(client: import('@temporalio/client').Client, workflowId: string) {
+  const h = await client.workflow.getHandle(workflowId).fetchHistory();
+  const byEvent: Record<string, { n: number; bytes: number }> = {};
+  const inputBytes: Record<string, { n: number; bytes: number }> = {};
+  for (const e of h.events ?? []) {
+    const t = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
+    const b = temporal.api.history.v1.HistoryEvent.encode(e as temporal.api.history.v1.IHistoryEvent).finish().length;
+    (byEvent[t] ??= { n: 0, bytes: 0 }).n++;
+    byEvent[t]!.bytes += b;
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a) {
+      const k = a.activityType?.name ?? '?';
+      (inputBytes[k] ??= { n: 0, bytes: 0 }).n++;
+      inputBytes[k]!.bytes += (a.input?.payloads ?? []).reduce((n, p) => n + (p.data?.length ?? 0), 0);
+    }
+  }
+  return { byEvent, activityInputBytes: inputBytes };
+}
+
 async function historyOf(client: import('@temporalio/client').Client, workflowId: string) {
   const h = await client.workflow.getHandle(workflowId).fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(h as temporal.api.history.v1.IHistory).finish().length;
@@ -131,6 +151,7 @@ async function historyPerBudget() {
   const worker = await startWorkerProc(srv.address, agents);
   const store = { kind: 'fs' as const, root: path.join(dir, 'store') };
   const rows = [];
+  let breakdown: unknown;
   for (const budget of HISTORY_BUDGETS) {
     for (const [label, spec] of [
       ['toa', methodSchema.parse({ type: 'toa', tau: 1, alpha: 0.05 })],
@@ -151,6 +172,7 @@ async function historyPerBudget() {
         const summary = (await srv.client.workflow.execute('promptSearch', { workflowId: promptId, taskQueue: MAIN_TASK_QUEUE, args: [input] })) as { bestRef: string };
         responseBytes = Buffer.byteLength(await openStore(store).get(summary.bestRef));
         hs.push(await historyOf(srv.client, promptId));
+        if (label === 'toa' && budget === HISTORY_BUDGETS[0] && r === 0) breakdown = { workflow: `toa b${budget}`, ...(await historyBreakdown(srv.client, promptId)) };
       }
       const row = {
         method: label, budget,
@@ -169,20 +191,20 @@ async function historyPerBudget() {
   await reward.close();
   await srv.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  return rows;
+  return { rows, breakdown };
 }
 
 async function main() {
   const load0 = loadNow();
   const history = await historyPerBudget();
   const sweeps = [];
-  for (const n of SIZES) sweeps.push(await sweepRun(n));
-  const name = process.env.BENCH_SCALE_SIZES ? `scale-${SIZES.join('-')}` : 'scale';
+  for (const n of SIZES) if (n > 0) sweeps.push(await sweepRun(n));
+  const name = process.env.BENCH_SCALE_SIZES ? `scale-${SIZES.filter((n) => n > 0).join('-') || 'history'}` : 'scale';
   writeResult(
     name,
     {
       parameters: { sizes: SIZES, sweepBudget: SWEEP_BUDGET, sweepMethod: 'ensemble', agents: 2, slotsPerAgent: SLOTS, window: WINDOW, responseWords: WORDS, historyBudgets: HISTORY_BUDGETS },
-      results: { historyPerPrompt: history, sweeps },
+      results: { historyPerPrompt: history.rows, historyBreakdown: history.breakdown, sweeps },
       notes: [
         'Each sweep size runs on a fresh embedded server (temporal CLI dev server, SQLite file, WAL + synchronous=NORMAL) and a fresh worker process; fake endpoint with 0 ms latency.',
         'Peak RSS is VmHWM from /proc, sampled every second and at the end.',

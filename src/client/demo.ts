@@ -49,7 +49,7 @@ async function endpointAnswers(baseURL: string): Promise<boolean> {
 async function demoFile(opts: DemoOptions): Promise<string> {
   if (opts.prompts === undefined && opts.budgets === undefined && opts.output === undefined) return path.resolve(opts.file);
   const source = path.resolve(opts.file);
-  const doc = parseYaml(await fsp.readFile(source, 'utf8')) as Record<string, any>;
+  const doc = parseYaml(await fsp.readFile(source, 'utf8')) as { dataset: { path: string; limit?: number }; output?: string; budgets: number[]; name: string };
   const dir = path.dirname(source);
   doc.dataset.path = path.resolve(dir, doc.dataset.path);
   doc.output = opts.output ? path.resolve(opts.output) : path.resolve(dir, doc.output ?? 'runs');

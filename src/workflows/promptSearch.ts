@@ -78,7 +78,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   const scoreActs = proxyActivities<ToaActivities>({
     taskQueue: MAIN_TASK_QUEUE,
     startToCloseTimeout: `${scoreTimeoutSeconds * 2} seconds`,
-    heartbeatTimeout: '60 seconds',
+    heartbeatTimeout: '20 seconds',
     retry: toRetryPolicy(input.retry),
   });
   // One proxy per agent: each agent has its own task queue, so its concurrency and rate limits

@@ -68,7 +68,8 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
   const keys = keyParts.map((p) => jobKey(plan, p));
   const acts = proxyActivities<ToaActivities>({
     taskQueue: MAIN_TASK_QUEUE,
-    startToCloseTimeout: '5 minutes',
+    // Paging 64 lines is quick: a worker killed mid-page must not stall the sweep for long.
+    startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DatasetError'] },
   });
 

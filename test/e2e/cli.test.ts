@@ -7,7 +7,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2E, ensureBuilt, killAll, sleep, startFake, sweepIdFrom, waitClosed, writeArtifact, writeDataset, writeSweep, type FakeProc } from './helpers';
+import {
+  E2E,
+  ensureBuilt,
+  killAll,
+  sleep,
+  startFake,
+  sweepIdFrom,
+  waitClosed,
+  writeArtifact,
+  writeDataset,
+  writeSweep,
+  type FakeProc,
+} from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -40,7 +52,10 @@ function errorLines(p: { exitCode: number | null | undefined; err: string; out: 
   expect(p.err).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
   expect(p.err).toMatch(/^toa: /m);
   // From the `toa: <message>` line on (a `toa run` in-process worker may have logged before it).
-  return p.err.slice(p.err.search(/^toa: /m)).trim().split('\n');
+  return p.err
+    .slice(p.err.search(/^toa: /m))
+    .trim()
+    .split('\n');
 }
 
 describe('bad input', () => {
@@ -85,7 +100,9 @@ describe('bad input', () => {
     const p = await e.toaRun('missing-key', ['sweep', 'start', file], env);
     const errs = errorLines(p);
     expect(errs.join('\n')).toMatch(/SOME_MISSING_KEY/);
-    expect(errs.join('\n')).toMatch(/sweep\.yaml:\d+:\d+: agents\[0\]\.apiKeyEnv: environment variable SOME_MISSING_KEY .* is not set/);
+    expect(errs.join('\n')).toMatch(
+      /sweep\.yaml:\d+:\d+: agents\[0\]\.apiKeyEnv: environment variable SOME_MISSING_KEY .* is not set/,
+    );
     const run = await e.toaRun('missing-key-run', ['run', '--config', file, '--prompt', 'hi', '--budget', '2'], env);
     expect(errorLines(run).join('\n')).toMatch(/SOME_MISSING_KEY/);
     expect((await openai.control.stats()).requests).toBe(before);
@@ -98,7 +115,11 @@ describe('bad input', () => {
     const text = fs.readFileSync(file, 'utf8').replace('maxConcurrency: 4', 'maxConcurrency: lots');
     fs.writeFileSync(file, text);
     const line = text.split('\n').findIndex((l) => l.includes('maxConcurrency: lots')) + 1;
-    for (const cmd of [['sweep', 'start', file], ['config', 'check', file], ['worker', '-c', file]]) {
+    for (const cmd of [
+      ['sweep', 'start', file],
+      ['config', 'check', file],
+      ['worker', '-c', file],
+    ]) {
       const p = await e.toaRun(`bad-config-${cmd[0]}`, cmd);
       const errs = errorLines(p);
       expect(errs).toHaveLength(1);
@@ -114,9 +135,9 @@ describe('bad input', () => {
 
   test('an unreachable endpoint during `toa run`: a clear error naming the URL', async () => {
     const dir = sub('unreachable');
-    // Port 1 on loopback: nothing listens there (a "free" ephemeral port could be taken by a
-    // process of a parallel test before the request is made).
-    const deadUrl = 'http://127.0.0.1:1/v1';
+    // Port 2 on loopback: nothing listens there (a "free" ephemeral port could be taken by a
+    // process of a parallel test before the request is made; port 1 is on fetch's bad-port list).
+    const deadUrl = 'http://127.0.0.1:2/v1';
     const file = writeSweep(dir, {
       name: 'dead',
       openaiUrl: deadUrl,
@@ -126,7 +147,12 @@ describe('bad input', () => {
       retry: { maxAttempts: 2, initialIntervalSeconds: 0.2, maxIntervalSeconds: 0.5 },
     });
     writeDataset(dir, 1);
-    const p = await e.toaRun('unreachable-run', ['run', '--config', file, '--prompt', 'What is 2+2?', '--budget', '2'], {}, 90000);
+    const p = await e.toaRun(
+      'unreachable-run',
+      ['run', '--config', file, '--prompt', 'What is 2+2?', '--budget', '2'],
+      {},
+      90000,
+    );
     const errs = errorLines(p).join('\n');
     expect(errs).toContain(deadUrl);
     expect(errs).toMatch(/Unreachable: .*connection refused/);
@@ -162,7 +188,9 @@ test('no secret reaches Temporal or the logs', async () => {
   const dump = async (workflowId: string) => {
     const h = e.client.workflow.getHandle(workflowId);
     const [history, d] = await Promise.all([h.fetchHistory(), h.describe()]);
-    return decodePayloads(JSON.stringify({ history, memo: d.memo, searchAttributes: d.searchAttributes, typed: d.typedSearchAttributes, raw: d.raw }));
+    return decodePayloads(
+      JSON.stringify({ history, memo: d.memo, searchAttributes: d.searchAttributes, typed: d.typedSearchAttributes, raw: d.raw }),
+    );
   };
   const children: string[] = [];
   for await (const wf of e.client.workflow.list({ query: `ToaSweepId = "${sweepId}"` })) children.push(wf.workflowId);
@@ -174,7 +202,10 @@ test('no secret reaches Temporal or the logs', async () => {
     expect(t).toContain('TOA_TEST_SECRET'); // the variable name travels, the value does not
   }
   // Logs of every toa process of this file (the fake server's own log holds its --options, key included).
-  const logs = fs.readdirSync(e.logs).filter((f) => !f.startsWith('fake-')).map((f) => fs.readFileSync(path.join(e.logs, f), 'utf8'));
+  const logs = fs
+    .readdirSync(e.logs)
+    .filter((f) => !f.startsWith('fake-'))
+    .map((f) => fs.readFileSync(path.join(e.logs, f), 'utf8'));
   expect(logs.length).toBeGreaterThanOrEqual(3);
   for (const l of logs) expect(l).not.toContain(SECRET);
   // The Temporal server's own log, and the SQLite file (histories at rest).

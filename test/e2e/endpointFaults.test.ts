@@ -11,7 +11,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { E2E, ensureBuilt, killAll, readRecords, startFake, sweepIdFrom, waitClosed, writeArtifact, writeDataset, writeSweep, type FakeProc, type Proc } from './helpers';
+import {
+  E2E,
+  ensureBuilt,
+  killAll,
+  readRecords,
+  startFake,
+  sweepIdFrom,
+  waitClosed,
+  writeArtifact,
+  writeDataset,
+  writeSweep,
+  type FakeProc,
+  type Proc,
+} from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -71,8 +84,14 @@ async function retriedAttempts(client: Client, workflowIds: string[]) {
       const st = ev.activityTaskStartedEventAttributes;
       if (st && (st.attempt ?? 1) > 1) {
         const f = st.lastFailure;
-        const type = f?.applicationFailureInfo?.type ?? (f?.timeoutFailureInfo ? `timeout:${f.timeoutFailureInfo.timeoutType}` : '?');
-        found.push({ workflowId: id, activity: scheduled.get(String(st.scheduledEventId)) ?? '?', attempt: st.attempt!, lastFailure: `${type}: ${f?.message ?? ''}` });
+        const type =
+          f?.applicationFailureInfo?.type ?? (f?.timeoutFailureInfo ? `timeout:${f.timeoutFailureInfo.timeoutType}` : '?');
+        found.push({
+          workflowId: id,
+          activity: scheduled.get(String(st.scheduledEventId)) ?? '?',
+          attempt: st.attempt!,
+          lastFailure: `${type}: ${f?.message ?? ''}`,
+        });
       }
     }
   }

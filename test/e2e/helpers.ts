@@ -93,7 +93,8 @@ export class Proc {
     for (;;) {
       const m = (this.out + this.err).match(re);
       if (m) return m;
-      if (!this.running) throw new Error(`${this.name} exited (${this.exitCode ?? this.exitSignal}) before printing ${re}\n${this.tail()}`);
+      if (!this.running)
+        throw new Error(`${this.name} exited (${this.exitCode ?? this.exitSignal}) before printing ${re}\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`${this.name}: no ${re} within ${timeoutMs} ms\n${this.tail()}`);
       await sleep(50);
     }
@@ -199,8 +200,15 @@ export class E2E {
     return p;
   }
 
+  /**
+   * Closes the client and removes the temp folder (SQLite file, logs, records). Set
+   * TOA_E2E_KEEP=1 to keep it for a post-mortem; failures print the tails of the logs anyway.
+   */
   async close(): Promise<void> {
     await this.conn?.close().catch(() => undefined);
+    await killAll();
+    if (process.env.TOA_E2E_KEEP) process.stderr.write(`kept ${this.dir}\n`);
+    else fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -212,7 +220,12 @@ export interface FakeProc {
   control: ReturnType<typeof fakeControl>;
 }
 
-export async function startFake(e: E2E, kind: 'openai' | 'reward', name: string, options: Record<string, unknown>): Promise<FakeProc> {
+export async function startFake(
+  e: E2E,
+  kind: 'openai' | 'reward',
+  name: string,
+  options: Record<string, unknown>,
+): Promise<FakeProc> {
   const proc = new Proc(name, process.execPath, [FAKE_CLI, kind, '--options', JSON.stringify(options)], {
     cwd: e.dir,
     env: process.env,
@@ -228,7 +241,9 @@ export async function startFake(e: E2E, kind: 'openai' | 'reward', name: string,
 export function writeDataset(dir: string, n: number, file = 'data.jsonl'): { path: string; ids: string[] } {
   const lines = fs.existsSync(GSM8K)
     ? fs.readFileSync(GSM8K, 'utf8').split('\n').filter(Boolean).slice(0, n)
-    : Array.from({ length: n }, (_, i) => JSON.stringify({ id: i, instruction: `What is ${i} + ${i}?`, gold_answer: String(2 * i) }));
+    : Array.from({ length: n }, (_, i) =>
+        JSON.stringify({ id: i, instruction: `What is ${i} + ${i}?`, gold_answer: String(2 * i) }),
+      );
   const p = path.join(dir, file);
   fs.writeFileSync(p, `${lines.join('\n')}\n`);
   return { path: p, ids: lines.map((l) => String((JSON.parse(l) as { id: unknown }).id)) };
@@ -289,7 +304,12 @@ export function writeSweep(dir: string, o: SweepYamlOptions, file = 'sweep.yaml'
     `maxRunningPrompts: ${o.maxRunningPrompts ?? 16}`,
     'output: out',
     ...(o.retry
-      ? ['retry:', `  maxAttempts: ${o.retry.maxAttempts}`, `  initialIntervalSeconds: ${o.retry.initialIntervalSeconds}`, `  maxIntervalSeconds: ${o.retry.maxIntervalSeconds}`]
+      ? [
+          'retry:',
+          `  maxAttempts: ${o.retry.maxAttempts}`,
+          `  initialIntervalSeconds: ${o.retry.initialIntervalSeconds}`,
+          `  maxIntervalSeconds: ${o.retry.maxIntervalSeconds}`,
+        ]
       : ['retry:', '  maxAttempts: 20', '  initialIntervalSeconds: 0.2', '  maxIntervalSeconds: 2']),
   ].join('\n');
   const p = path.join(dir, file);
@@ -305,7 +325,9 @@ export function sweepIdFrom(out: string): string {
 }
 
 /** Record files of a sweep: name → parsed record. Fails on leftover temp files. */
-export function readRecords(recordsDir: string): Map<string, { workflowId: string; promptId: string; method: string; result: { responses: unknown[] } }> {
+export function readRecords(
+  recordsDir: string,
+): Map<string, { workflowId: string; promptId: string; method: string; result: { responses: unknown[] } }> {
   const out = new Map();
   if (!fs.existsSync(recordsDir)) return out;
   for (const f of fs.readdirSync(recordsDir, { recursive: true }) as string[]) {
@@ -319,10 +341,18 @@ export function readRecords(recordsDir: string): Map<string, { workflowId: strin
 }
 
 /** Waits for a workflow to close; returns its status name. */
-export async function waitClosed(client: Client, workflowId: string, timeoutMs: number, onTick?: () => Promise<void> | void): Promise<string> {
+export async function waitClosed(
+  client: Client,
+  workflowId: string,
+  timeoutMs: number,
+  onTick?: () => Promise<void> | void,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const d = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+    const d = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
     if (d && d.status.name !== 'RUNNING') return d.status.name;
     if (Date.now() > deadline) throw new Error(`${workflowId} still ${d?.status.name ?? 'unknown'} after ${timeoutMs} ms`);
     await onTick?.();

@@ -6,7 +6,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2E, ensureBuilt, killAll, readRecords, sleep, startFake, sweepIdFrom, waitClosed, writeArtifact, writeDataset, writeSweep, type FakeProc } from './helpers';
+import {
+  E2E,
+  ensureBuilt,
+  killAll,
+  readRecords,
+  sleep,
+  startFake,
+  sweepIdFrom,
+  waitClosed,
+  writeArtifact,
+  writeDataset,
+  writeSweep,
+  type FakeProc,
+} from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -38,7 +51,13 @@ test('dev server SIGKILLed mid-sweep and restarted on the same SQLite file: the 
   const dir = sub('server-restart');
   const prompts = 30;
   writeDataset(dir, prompts);
-  const file = writeSweep(dir, { name: 'srvkill', openaiUrl: openai.url, rewardUrl: reward.url, budgets: [4], maxRunningPrompts: 8 });
+  const file = writeSweep(dir, {
+    name: 'srvkill',
+    openaiUrl: openai.url,
+    rewardUrl: reward.url,
+    budgets: [4],
+    maxRunningPrompts: 8,
+  });
   const start = await e.toaRun('srv-sweep-start', ['sweep', 'start', file]);
   expect(start.exitCode).toBe(0);
   const sweepId = sweepIdFrom(start.out);
@@ -97,7 +116,13 @@ test('client SIGKILLed while watching: the sweep goes on; `toa sweep watch` re-a
   const dir = sub('client-crash');
   const prompts = 20;
   writeDataset(dir, prompts);
-  const file = writeSweep(dir, { name: 'clientkill', openaiUrl: openai.url, rewardUrl: reward.url, budgets: [4], maxRunningPrompts: 4 });
+  const file = writeSweep(dir, {
+    name: 'clientkill',
+    openaiUrl: openai.url,
+    rewardUrl: reward.url,
+    budgets: [4],
+    maxRunningPrompts: 4,
+  });
   const worker = e.toa('cli-worker', ['worker', '-c', file]);
   await worker.waitFor(/worker ready/, 60000);
 
@@ -125,8 +150,10 @@ test('client SIGKILLed while watching: the sweep goes on; `toa sweep watch` re-a
   const watch = e.toa('cli-watch', ['sweep', 'watch', sweepId]);
   await noWorkerStatus.wait(90000);
   expect(noWorkerStatus.exitCode).toBe(1);
-  expect(noWorkerStatus.err.trim()).toMatch(new RegExp(`^toa: sweep "${sweepId}" is running but no worker is serving it .*toa worker -c`));
-  await watch.waitFor(/^\S+ waiting: sweep .* no worker is serving it/m, 60000);
+  expect(noWorkerStatus.err.trim()).toMatch(
+    new RegExp(`^toa: sweep "${sweepId}" is running but no worker answered its progress query .*toa worker -c`),
+  );
+  await watch.waitFor(/^\S+ waiting: sweep .* no worker answered its progress query/m, 60000);
   expect(watch.running).toBe(true);
   const worker2 = e.toa('cli-worker-2', ['worker', '-c', file]);
 

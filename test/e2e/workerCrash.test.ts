@@ -4,7 +4,22 @@
  * bounded by kills × in-flight slots (measured and written to test-artifacts/).
  */
 import * as path from 'node:path';
-import { E2E, DEFAULT_AGENTS, ensureBuilt, killAll, readRecords, rng, sleep, startFake, sweepIdFrom, waitClosed, writeArtifact, writeDataset, writeSweep, type FakeProc } from './helpers';
+import {
+  E2E,
+  DEFAULT_AGENTS,
+  ensureBuilt,
+  killAll,
+  readRecords,
+  rng,
+  sleep,
+  startFake,
+  sweepIdFrom,
+  waitClosed,
+  writeArtifact,
+  writeDataset,
+  writeSweep,
+  type FakeProc,
+} from './helpers';
 import { fakeRewardControl } from '../../src/testing';
 
 jest.setTimeout(240_000);
@@ -34,7 +49,13 @@ afterAll(async () => {
 test('worker SIGKILLed 5 times: the sweep completes, each record exactly once, re-paid generations bounded', async () => {
   const t0 = Date.now();
   const { ids } = writeDataset(e.dir, PROMPTS);
-  const file = writeSweep(e.dir, { name: 'crash', openaiUrl: openai.url, rewardUrl: reward.url, budgets: [BUDGET], maxRunningPrompts: 12 });
+  const file = writeSweep(e.dir, {
+    name: 'crash',
+    openaiUrl: openai.url,
+    rewardUrl: reward.url,
+    budgets: [BUDGET],
+    maxRunningPrompts: 12,
+  });
   const start = await e.toaRun('sweep-start', ['sweep', 'start', file]);
   expect(start.exitCode).toBe(0);
   const sweepId = sweepIdFrom(start.out);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const fw = require('../../scripts/fetch-weights.js') as {
   ensureWeights(o: { quiet?: boolean }): { default: string; models: Record<string, string>; dir: string };
   checkGguf(file: string, sha?: string): { path: string; sha256: string };

@@ -6,7 +6,7 @@
 import OpenAI from 'openai';
 import { startModelServer, type ModelServer } from '../../src/model/server';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { ensureWeights } = require('../../scripts/fetch-weights.js') as {
   ensureWeights(o: { quiet?: boolean }): { default: string; models: Record<string, string> };
 };
