@@ -44,6 +44,12 @@ export function installWorkerLogging(level: LogLevel = (process.env.TOA_LOG_LEVE
       logger: new DefaultLogger(level, (entry) => {
         // Agent queues run activities only, by design: the SDK's warning about it is noise.
         if (entry.message.startsWith('No workflows registered')) return;
+        if (entry.message === 'Activity failed' && entry.meta) {
+          // One readable line per retry instead of the SDK's dump (task tokens and all).
+          const m = entry.meta as { activityType?: string; attempt?: number; workflowId?: string; error?: { type?: string; message?: string } };
+          process.stderr.write(`retrying ${m.activityType} (attempt ${m.attempt}) of ${m.workflowId}: ${m.error?.type ?? 'Error'} ${m.error?.message ?? ''}\n`);
+          return;
+        }
         const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
         process.stderr.write(`${entry.level} ${entry.message}${meta}\n`);
       }),

@@ -41,7 +41,7 @@ describe('examples', () => {
   const files = readdirSync(EXAMPLES).filter((f) => /\.(ya?ml|json)$/.test(f));
   it('has the documented example files', () => {
     expect(files.sort()).toEqual(
-      ['alpacaeval-vllm.yaml', 'demo.yaml', 'gsm8k-math.yaml', 'math500.yaml', 'openai.yaml', 'wmt22-chrf.yaml'].sort(),
+      ['alpacaeval-vllm.yaml', 'demo.yaml', 'gsm8k-math.yaml', 'gsm8k-smollm2.yaml', 'math500.yaml', 'openai.yaml', 'wmt22-chrf.yaml'].sort(),
     );
   });
   it.each(files)('%s validates and its dataset exists', async (f) => {
@@ -54,11 +54,12 @@ describe('examples', () => {
   });
   it('demo.yaml is the small local sweep', async () => {
     const { config } = await loadSweepFile(path.join(EXAMPLES, 'demo.yaml'));
-    expect(config.dataset.limit).toBe(8);
-    expect(config.dataset.referenceField).toBe('gold_answer');
-    expect(config.budgets).toEqual([4, 8]);
+    expect(config.dataset.limit).toBe(6);
+    expect(config.dataset.referenceField).toBe('en');
+    expect(config.reward.type).toBe('chrf');
+    expect(config.budgets).toEqual([3, 6]);
     expect(config.methods.map((m) => m.type)).toEqual(['toa', 'random', 'ensemble']);
-    expect(config.methods[0]).toMatchObject({ tau: 1, alpha: 0.1, width: 'half' });
+    expect(config.methods[0]).toMatchObject({ tau: 10, alpha: 0.05, width: 'third' });
     expect(config.agents.every((a) => a.baseURL.startsWith('http://127.0.0.1:'))).toBe(true);
     expect(config.agents.every((a) => a.sampling.maxTokens <= 256)).toBe(true);
   });
