@@ -136,6 +136,7 @@ async function report(dir: string, outDir: string): Promise<string | null> {
     fs.rmSync(outDir, { recursive: true, force: true });
     const r = await buildReport({ recordsDir: path.join(dir, 'records'), storeRoot: path.join(dir, 'store'), outDir, png: false });
     // Keep only the figures and the summary in the repository (the HTML embeds texts).
+    fs.rmSync(r.html, { force: true });
     return path.relative(ROOT, r.outDir);
   } catch (err) {
     log(`toa report failed: ${(err as Error).message}`);

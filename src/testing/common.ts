@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 /** Uniform in [0, 1), a pure function of its parts. */
@@ -227,4 +228,16 @@ export function controlClient<Stats, Logged, Rule>(url: string): ControlClient<S
     setFaults: async (faults) => void (await call('POST', '/__control/faults', { faults })),
     reset: async () => void (await call('POST', '/__control/reset', {})),
   };
+}
+
+/** A loopback TCP port that was free a moment ago (tests must not collide with a developer's 7233). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -2,3 +2,4 @@
 export * from './fakeOpenAI';
 export * from './fakeReward';
 export { FaultPlan, hashUnit, qualityTokens, seededRng, type ControlClient, type FaultRule, type Latency } from './common';
+export { freePort } from './common';

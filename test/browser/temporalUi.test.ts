@@ -10,8 +10,8 @@
  *
  * Screenshots go to test-artifacts/browser/ (git-ignored); their paths are printed.
  */
+import { freePort } from '../../src/testing/common';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -41,16 +41,6 @@ const CHROMIUM_ARGS = [
 
 jest.setTimeout(90_000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function chromiumMissing(): string | undefined {
   try {

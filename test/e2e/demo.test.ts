@@ -6,21 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import * as net from 'node:net';
 import * as path from 'node:path';
+
+import { freePort } from '../../src/testing/common';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 test('npm run demo (2 prompts, budget 2) produces real records from a real model', async () => {
   const home = mkdtempSync(path.join(tmpdir(), 'toa-demo-'));

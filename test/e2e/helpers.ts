@@ -4,7 +4,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -25,16 +24,9 @@ export function ensureBuilt(): void {
   if (r.status !== 0) throw new Error(`scripts/setup.js failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { createPrng } from '../../src/search/prng';
+import { freePort } from '../../src/testing/common';
+export { freePort };
 
 export function tempDir(prefix = 'toa-e2e-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -360,16 +352,10 @@ export async function waitClosed(
   }
 }
 
-/** Seeded PRNG (mulberry32). */
+/** Seeded PRNG: the search core's mulberry32. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = createPrng(seed);
+  return () => prng.next();
 }
 
 export function writeArtifact(name: string, data: unknown): void {
