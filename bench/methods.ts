@@ -205,7 +205,7 @@ async function real() {
   const servers = [];
   for (const g of present) servers.push({ g, s: await startModelServer({ ggufPath: g.file, threads: 1, parallel: 2, contextSize: 1024, modelName: g.name }) });
   const agents = servers.map(({ g, s }) => agent(s.url, g.name, g.name, { maxConcurrency: 2, parameters: g.params, timeoutSeconds: 300, sampling: { temperature: 0.7, topP: 1, maxTokens: 80 } } as never));
-  const n = QUICK ? 3 : Number(process.env.BENCH_REAL_PROMPTS ?? 5);
+  const n = QUICK ? 2 : Number(process.env.BENCH_REAL_PROMPTS ?? 5);
   const lines = fs.readFileSync('/work/shared/datasets/wmt22.de-en.200.jsonl', 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as { id: number; instruction: string; en: string });
   const dir = tmpDir('methods-real-');
   const budgets = QUICK ? [4] : [4, 8];

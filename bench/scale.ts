@@ -18,8 +18,8 @@ import type { SweepPlan } from '../src/workflows/sweepState';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
 import { QUICK, agent, cpuMeter, loadNow, log, mean, procMem, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
 
-const SIZES = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(",").map(Number) : QUICK ? [200] : [250, 500, 1000];
-const HISTORY_BUDGETS = QUICK ? [16, 64] : [16, 64, 160];
+const SIZES = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(",").map(Number) : QUICK ? [100] : [250, 500, 1000];
+const HISTORY_BUDGETS = QUICK ? [16] : [16, 64, 160];
 const SWEEP_BUDGET = 4;
 const WINDOW = 64;
 const SLOTS = 16;
