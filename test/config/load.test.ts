@@ -54,7 +54,7 @@ describe('examples', () => {
   });
   it('demo.yaml is the small local sweep', async () => {
     const { config } = await loadSweepFile(path.join(EXAMPLES, 'demo.yaml'));
-    expect(config.dataset.limit).toBe(6);
+    expect(config.dataset.limit).toBe(4);
     expect(config.dataset.referenceField).toBe('en');
     expect(config.reward.type).toBe('chrf');
     expect(config.budgets).toEqual([3, 6]);
