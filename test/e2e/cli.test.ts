@@ -9,8 +9,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   E2E,
-  ensureBuilt,
-  killAll,
   sleep,
   startFake,
   sweepIdFrom,
@@ -19,6 +17,8 @@ import {
   writeDataset,
   writeSweep,
   type FakeProc,
+  subDir,
+  useE2E,
 } from './helpers';
 
 jest.setTimeout(180_000);
@@ -27,23 +27,13 @@ let e: E2E;
 let openai: FakeProc;
 let reward: FakeProc;
 
-beforeAll(async () => {
-  ensureBuilt();
-  e = new E2E('cli');
-  await e.startServer();
-  openai = await startFake(e, 'openai', 'fake-openai', { defaultModel: { latencyMs: 5 }, seed: 4 });
-  reward = await startFake(e, 'reward', 'fake-reward', {});
-});
-
-afterAll(async () => {
-  await e?.close();
-  await killAll();
+const setup = useE2E('cli', { defaultModel: { latencyMs: 5 }, seed: 4 });
+beforeAll(() => {
+  ({ e, openai, reward } = setup);
 });
 
 function sub(name: string): string {
-  const d = path.join(e.dir, name);
-  fs.mkdirSync(d, { recursive: true });
-  return d;
+  return subDir(e, name);
 }
 
 /** stderr of a failed `toa` command: its lines, and no stack trace. */

@@ -12,27 +12,51 @@ import { freePort } from '../../src/testing/common';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-
 test('npm run demo (2 prompts, budget 2) produces real records from a real model', async () => {
   const home = mkdtempSync(path.join(tmpdir(), 'toa-demo-'));
-  const env = { ...process.env, TOA_HOME: home, TOA_TEMPORAL_PORT: String(await freePort()), TOA_TEMPORAL_UI_PORT: String(await freePort()), TEMPORAL_ADDRESS: '' };
+  const env = {
+    ...process.env,
+    TOA_HOME: home,
+    TOA_TEMPORAL_PORT: String(await freePort()),
+    TOA_TEMPORAL_UI_PORT: String(await freePort()),
+    TEMPORAL_ADDRESS: '',
+  };
   try {
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'toa.js'), 'demo', '--prompts', '2', '--budgets', '2', '--threads', '2', '--output', path.join(home, 'runs')], {
-      cwd: ROOT,
-      env,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin', 'toa.js'),
+        'demo',
+        '--prompts',
+        '2',
+        '--budgets',
+        '2',
+        '--threads',
+        '2',
+        '--output',
+        path.join(home, 'runs'),
+      ],
+      {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
     const output = `${run.stdout}\n${run.stderr}`;
     if (run.status !== 0) throw new Error(`demo failed (exit ${run.status}):\n${output.slice(-3000)}`);
     // The summary table: one row per method at budget 2, two prompts each.
-    for (const method of ['toa', 'random', 'ensemble']) expect(run.stdout).toMatch(new RegExp(`^${method}\\s+2\\s+2\\s+[0-9.]+`, 'm'));
+    for (const method of ['toa', 'random', 'ensemble'])
+      expect(run.stdout).toMatch(new RegExp(`^${method}\\s+2\\s+2\\s+[0-9.]+`, 'm'));
     expect(run.stdout).toMatch(/generations 12, tokens \d+/);
     // Training data and the report come out of the same run.
     const exportDir = run.stdout.match(/^export:\s+(\S+)/m)![1];
     const exported = readdirSync(exportDir);
     expect(exported).toEqual(expect.arrayContaining(['README.md', 'sft.toa.b2.s0.jsonl', 'sft.toa.b2.s0.parquet']));
-    const sft = readFileSync(path.join(exportDir, 'sft.toa.b2.s0.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const sft = readFileSync(path.join(exportDir, 'sft.toa.b2.s0.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(sft).toHaveLength(2);
     expect(sft[0].messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
     const reportHtml = run.stdout.match(/^report:\s+(\S+)/m)![1];
@@ -49,7 +73,12 @@ test('npm run demo (2 prompts, budget 2) produces real records from a real model
       expect(record.compute.completionTokens).toBeGreaterThan(0);
     }
   } finally {
-    spawnSync(process.execPath, [path.join(ROOT, 'bin', 'toa.js'), 'server-stop'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+    spawnSync(process.execPath, [path.join(ROOT, 'bin', 'toa.js'), 'server-stop'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     rmSync(home, { recursive: true, force: true });
   }
 }, 360_000);

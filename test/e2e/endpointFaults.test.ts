@@ -8,15 +8,11 @@
  *     the error in `toa sweep status --json`; after the endpoint is fixed, `toa sweep retry`
  *     finishes them and re-pays nothing for the other agent's finished prompts.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import {
   E2E,
-  ensureBuilt,
-  killAll,
   readRecords,
-  startFake,
   sweepIdFrom,
   waitClosed,
   writeArtifact,
@@ -24,6 +20,8 @@ import {
   writeSweep,
   type FakeProc,
   type Proc,
+  subDir,
+  useE2E,
 } from './helpers';
 
 jest.setTimeout(180_000);
@@ -33,17 +31,9 @@ let openai: FakeProc;
 let reward: FakeProc;
 let worker: Proc | undefined;
 
-beforeAll(async () => {
-  ensureBuilt();
-  e = new E2E('faults');
-  await e.startServer();
-  openai = await startFake(e, 'openai', 'fake-openai', { defaultModel: { latencyMs: 10 }, seed: 3 });
-  reward = await startFake(e, 'reward', 'fake-reward', {});
-});
-
-afterAll(async () => {
-  await e?.close();
-  await killAll();
+const setup = useE2E('faults', { defaultModel: { latencyMs: 10 }, seed: 3 });
+beforeAll(() => {
+  ({ e, openai, reward } = setup);
 });
 
 afterEach(async () => {
@@ -52,9 +42,7 @@ afterEach(async () => {
 });
 
 function sub(name: string): string {
-  const d = path.join(e.dir, name);
-  fs.mkdirSync(d, { recursive: true });
-  return d;
+  return subDir(e, name);
 }
 
 interface StatusJson {

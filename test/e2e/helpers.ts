@@ -362,3 +362,33 @@ export function writeArtifact(name: string, data: unknown): void {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   fs.writeFileSync(path.join(ARTIFACTS, name), `${JSON.stringify(data, null, 2)}\n`);
 }
+
+/** What every e2e file shares: a dev server and both fakes for the file, torn down after it. */
+export interface E2ESetup {
+  e: E2E;
+  openai: FakeProc;
+  reward: FakeProc;
+}
+
+export function useE2E(name: string, openaiOptions: Record<string, unknown>): E2ESetup {
+  const s = {} as E2ESetup;
+  beforeAll(async () => {
+    ensureBuilt();
+    s.e = new E2E(name);
+    await s.e.startServer();
+    s.openai = await startFake(s.e, 'openai', 'fake-openai', openaiOptions);
+    s.reward = await startFake(s.e, 'reward', 'fake-reward', {});
+  });
+  afterAll(async () => {
+    await s.e?.close();
+    await killAll();
+  });
+  return s;
+}
+
+/** A fresh folder under the e2e run's temp dir. */
+export function subDir(e: E2E, name: string): string {
+  const d = path.join(e.dir, name);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}

@@ -4,21 +4,19 @@
  * (`toa sweep start --watch`) SIGKILLed, then `toa sweep watch` re-attached, also while no
  * worker was running.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   E2E,
-  ensureBuilt,
-  killAll,
   readRecords,
   sleep,
-  startFake,
   sweepIdFrom,
   waitClosed,
   writeArtifact,
   writeDataset,
   writeSweep,
   type FakeProc,
+  subDir,
+  useE2E,
 } from './helpers';
 
 jest.setTimeout(180_000);
@@ -27,23 +25,13 @@ let e: E2E;
 let openai: FakeProc;
 let reward: FakeProc;
 
-beforeAll(async () => {
-  ensureBuilt();
-  e = new E2E('server-client');
-  await e.startServer();
-  openai = await startFake(e, 'openai', 'fake-openai', { defaultModel: { latencyMs: [30, 80] }, seed: 2 });
-  reward = await startFake(e, 'reward', 'fake-reward', {});
-});
-
-afterAll(async () => {
-  await e?.close();
-  await killAll();
+const setup = useE2E('server-client', { defaultModel: { latencyMs: [30, 80] }, seed: 2 });
+beforeAll(() => {
+  ({ e, openai, reward } = setup);
 });
 
 function sub(name: string): string {
-  const d = path.join(e.dir, name);
-  fs.mkdirSync(d, { recursive: true });
-  return d;
+  return subDir(e, name);
 }
 
 test('dev server SIGKILLed mid-sweep and restarted on the same SQLite file: the worker reconnects, nothing lost', async () => {

@@ -7,18 +7,16 @@ import * as path from 'node:path';
 import {
   E2E,
   DEFAULT_AGENTS,
-  ensureBuilt,
-  killAll,
   readRecords,
   rng,
   sleep,
-  startFake,
   sweepIdFrom,
   waitClosed,
   writeArtifact,
   writeDataset,
   writeSweep,
   type FakeProc,
+  useE2E,
 } from './helpers';
 import { fakeRewardControl } from '../../src/testing';
 
@@ -33,17 +31,9 @@ let e: E2E;
 let openai: FakeProc;
 let reward: FakeProc;
 
-beforeAll(async () => {
-  ensureBuilt();
-  e = new E2E('worker-crash');
-  await e.startServer();
-  openai = await startFake(e, 'openai', 'fake-openai', { defaultModel: { latencyMs: [100, 300] }, seed: 1 });
-  reward = await startFake(e, 'reward', 'fake-reward', {});
-});
-
-afterAll(async () => {
-  await e?.close();
-  await killAll();
+const setup = useE2E('worker-crash', { defaultModel: { latencyMs: [100, 300] }, seed: 1 });
+beforeAll(() => {
+  ({ e, openai, reward } = setup);
 });
 
 test('worker SIGKILLed 5 times: the sweep completes, each record exactly once, re-paid generations bounded', async () => {
