@@ -6,6 +6,8 @@
  *
  * Benchmarks are compiled with `tsc -p tsconfig.bench.json` into dist-bench/ and run with node.
  */
+import { recordHeaderOf } from '../src/workflows/records';
+import { methodLabelOf } from '../src/config/labels';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -353,21 +355,11 @@ export async function runInProcess(
   if (failure) throw failure;
   let summary: PromptSummary | undefined;
   if (input.recordsDir) {
-    const label = input.method.label ?? input.method.type;
+    const workflowId = input.workflowId ?? `bench/${methodLabelOf(input.method)}/b${input.budget}/s${input.seed}/${input.promptId}`;
     ({ summary } = await writePromptRecord({
       recordsDir: input.recordsDir,
       store: input.store,
-      header: {
-        workflowId: input.workflowId ?? `bench/${label}/b${input.budget}/s${input.seed}/${input.promptId}`,
-        sweepId: 'bench',
-        promptId: input.promptId,
-        method: label,
-        methodSpec: input.method,
-        budget: input.budget,
-        seed: input.seed,
-        promptRef: input.promptRef,
-        referenceRef: input.referenceRef,
-      },
+      header: recordHeaderOf({ ...input, sweepId: 'bench' }, workflowId),
       agents: input.agents,
       trace,
       calls,

@@ -25,7 +25,7 @@ import { methodLabelOf } from '../config/labels';
 import { computeOf, type ComputeTotals, type CallRecord } from './compute';
 import type { RetrySpec } from './retry';
 import { toRetryPolicy } from './retry';
-import type { PromptSummary } from './records';
+import { recordHeaderOf, type PromptSummary } from './records';
 import type { ToaActivities } from './activityTypes';
 import { childDoneSignal } from './signals';
 import { searchAttributeUpdates } from './searchAttributes';
@@ -215,17 +215,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   const { summary } = await mainActs.writePromptRecord({
     recordsDir: input.recordsDir,
     store: input.store,
-    header: {
-      workflowId: info.workflowId,
-      sweepId: input.sweepId,
-      promptId: input.promptId,
-      method: label,
-      methodSpec: input.method,
-      budget: input.budget,
-      seed: input.seed,
-      promptRef: input.promptRef,
-      referenceRef: input.referenceRef,
-    },
+    header: recordHeaderOf(input, info.workflowId),
     agents: input.agents,
     trace,
     calls,

@@ -2,6 +2,7 @@
 import type { MethodSpec } from '../config/schema';
 import type { ResponseRecord, SearchResult } from '../search/types';
 import type { ComputeTotals } from './compute';
+import { methodLabelOf } from '../config/labels';
 
 export interface RecordedResponse extends ResponseRecord {
   /** Store key of the response text. */
@@ -60,5 +61,23 @@ export function summaryOf(record: PromptRecord, recordPath: string): PromptSumma
     generations: record.result.responses.length,
     compute: record.compute,
     recordPath,
+  };
+}
+
+/** The record header of one prompt search, from its input (shared by the workflow and the bench loop). */
+export function recordHeaderOf(
+  input: Pick<PromptRecordHeader, 'sweepId' | 'promptId' | 'budget' | 'seed' | 'promptRef' | 'referenceRef'> & { method: MethodSpec },
+  workflowId: string,
+): PromptRecordHeader {
+  return {
+    workflowId,
+    sweepId: input.sweepId,
+    promptId: input.promptId,
+    method: methodLabelOf(input.method),
+    methodSpec: input.method,
+    budget: input.budget,
+    seed: input.seed,
+    promptRef: input.promptRef,
+    referenceRef: input.referenceRef,
   };
 }
