@@ -91,11 +91,15 @@ test('429 storm with Retry-After, 500s, hangs past the timeout, malformed JSON: 
   const dir = sub('transient');
   const prompts = 12;
   writeDataset(dir, prompts);
+  // Temporal records only an activity's final attempt in history (with the failure of the attempt
+  // before it), so each fault kind is kept to requests whose retries cannot meet another kind:
+  // model-a only ever hangs; model-b gets the 429 storm first, then one malformed body, then a 500
+  // on every 6th request (its 6th request falls inside the storm, so the first 500 is its 12th).
   await openai.control.setFaults([
-    { kind: 'rate-limit', next: 10, retryAfterSeconds: 1 },
     { kind: 'hang', model: 'model-a', next: 2 },
+    { kind: 'rate-limit', model: 'model-b', next: 10, retryAfterSeconds: 1 },
     { kind: 'malformed-json', model: 'model-b', next: 1 },
-    { kind: 'server-error', every: 6 },
+    { kind: 'server-error', model: 'model-b', every: 6 },
   ]);
   await openai.control.reset();
   const file = writeSweep(dir, {
