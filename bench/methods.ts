@@ -81,7 +81,7 @@ async function runGrid(opts: {
     const r = await runInProcess({ promptId: p.id, promptRef: p.ref, referenceRef: p.refRef, method: m, budget: b, seed, agents: opts.agents, reward: opts.reward, store, recordsDir, workflowId: `bench/${label}/b${b}/s${seed}/${p.id}` }, acts, slots);
     if (++done % 200 === 0 || done === jobs.length) log(`  ${done}/${jobs.length} prompt runs`);
     const bestCall = r.calls.reduce((a, c) => (c.reward > a.reward ? c : a));
-    const q = /\[q=([0-9.]+)\]/.exec(bestCall.preview);
+    const q = /\[q=([0-9.]+)\]/.exec(bestCall.preview ?? '');
     return {
       method: label, budget: b, seed, promptId: p.id,
       best: r.bestReward,

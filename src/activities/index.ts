@@ -6,8 +6,9 @@
 import type OpenAI from 'openai';
 import { createGenerate } from './generate';
 import type { RewardRegistry } from './rewards';
+import { createPlay, putPlayContext } from './play';
 import { createScore } from './score';
-import type { GenerateInput, GenerateOutput, ScoreInput, ScoreOutput } from './types';
+import type { GenerateInput, GenerateOutput, PlayInput, PlayOutput, PutPlayContextInput, ScoreInput, ScoreOutput } from './types';
 
 export interface ActivityDeps {
   /** Where API keys are read (agent.apiKeyEnv, reward apiKeyEnv). Default: process.env. */
@@ -19,17 +20,29 @@ export interface ActivityDeps {
 export interface Activities {
   generate(input: GenerateInput): Promise<GenerateOutput>;
   score(input: ScoreInput): Promise<ScoreOutput>;
+  play(input: PlayInput): Promise<PlayOutput>;
+  putPlayContext(input: PutPlayContextInput): Promise<string>;
 }
 
 export function createActivities(deps: ActivityDeps = {}): Activities {
   const env = deps.env ?? process.env;
   const clients = new Map<string, OpenAI>();
-  return {
-    generate: createGenerate({ env, clients }),
-    score: createScore({ env, rewardBackends: deps.rewardBackends }),
-  };
+  const generate = createGenerate({ env, clients });
+  const score = createScore({ env, rewardBackends: deps.rewardBackends });
+  return { generate, score, play: createPlay({ generate, score }), putPlayContext };
 }
 
-export type { GenerateInput, GenerateOutput, ScoreInput, ScoreOutput, StoreSpec, TemplateRefs } from './types';
+export type {
+  GenerateInput,
+  GenerateOutput,
+  PlayContext,
+  PlayInput,
+  PlayOutput,
+  PutPlayContextInput,
+  ScoreInput,
+  ScoreOutput,
+  StoreSpec,
+  TemplateRefs,
+} from './types';
 export type { RewardArgs, RewardBackend, RewardRegistry } from './rewards';
 export { defaultRewardBackends, rewardBackend } from './rewards';

@@ -61,3 +61,44 @@ export interface ScoreInput {
 export interface ScoreOutput {
   reward: number;
 }
+
+/**
+ * What every play of one prompt shares, stored once in the response store (JSON) by the
+ * workflow's first step, so each play's input carries only its key.
+ */
+export interface PlayContext {
+  agents: AgentConfig[];
+  reward: RewardSpec;
+  templates: TemplateRefs;
+  promptId: string;
+  promptRef: string;
+  referenceRef?: string;
+  /** The search seed; each call's seed is derived from it, the prompt id and the action id. */
+  seed: number;
+}
+
+export interface PutPlayContextInput {
+  store: StoreSpec;
+  context: PlayContext;
+}
+
+/** One play = one generation by one agent + its reward, in a single activity. */
+export interface PlayInput {
+  store: StoreSpec;
+  /** Store key of the PlayContext JSON. */
+  contextRef: string;
+  /** Agent name (resolved in the context). */
+  agent: string;
+  action: Action;
+  /** Store keys of action.inputs, same order. */
+  inputRefs: string[];
+}
+
+export interface PlayOutput {
+  /** Store key of the generated text. */
+  ref: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  reward: number;
+}

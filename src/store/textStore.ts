@@ -23,6 +23,14 @@ export interface TextStore {
   get(key: string): Promise<string>;
   /** True when `key` is stored. */
   has(key: string): Promise<boolean>;
+  /**
+   * Write-once named entry (a memo of a call already paid for): stores `text` under `name`
+   * unless an entry exists, and returns the entry now stored, so concurrent writers all see
+   * the first writer's value.
+   */
+  claim(name: string, text: string): Promise<string>;
+  /** The entry stored under `name` by claim(), or undefined. */
+  recall(name: string): Promise<string | undefined>;
   /** Human description for messages, e.g. `fs store /path/.toa/store`. */
   readonly description: string;
 }
@@ -124,6 +132,52 @@ export class FsTextStore implements TextStore {
       throw new StoreError('corrupt', `store file ${file} is damaged: its content hashes to ${actual}, not ${key}`, file);
     }
     return text;
+  }
+
+  /** Named entries live beside the texts, under the sha256 of their name. */
+  memoPathOf(name: string): string {
+    if (typeof name !== 'string' || name.length === 0) throw new StoreError('bad-key', 'memo name must be a non-empty string');
+    const key = textKey(name);
+    return path.join(this.root, 'memos', key.slice(0, 2), `${key}.json`);
+  }
+
+  async claim(name: string, text: string): Promise<string> {
+    const file = this.memoPathOf(name);
+    const existing = await this.recall(name);
+    if (existing !== undefined) return existing;
+    const dir = path.dirname(file);
+    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      const fh = await fsp.open(tmp, 'wx');
+      try {
+        await fh.writeFile(text, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // link() never replaces an existing file: exactly one writer wins, atomically.
+      await fsp.link(tmp, file);
+      return text;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        const winner = await this.recall(name);
+        if (winner !== undefined) return winner;
+      }
+      throw new StoreError('io', `cannot write memo ${file}: ${errMessage(err)}`, file, { cause: err });
+    } finally {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async recall(name: string): Promise<string | undefined> {
+    const file = this.memoPathOf(name);
+    try {
+      return await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new StoreError('io', `cannot read memo ${file}: ${errMessage(err)}`, file, { cause: err });
+    }
   }
 }
 

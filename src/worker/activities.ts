@@ -5,5 +5,5 @@ import { loadDatasetPage, writePromptRecord } from './bookkeepingActivities';
 
 export function createWorkerActivities(deps: { env: NodeJS.ProcessEnv }): ToaActivities {
   const model = createActivities({ env: deps.env });
-  return { generate: model.generate, score: model.score, writePromptRecord, loadDatasetPage };
+  return { generate: model.generate, score: model.score, play: model.play, putPlayContext: model.putPlayContext, writePromptRecord, loadDatasetPage };
 }

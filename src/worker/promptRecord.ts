@@ -6,6 +6,7 @@
 import { createStrategy, replayTrace } from '../search';
 import type { Outcome } from '../search/types';
 import type { TextStore } from '../store';
+import { previewOf } from '../activities/texts';
 import { computeOf } from '../workflows/compute';
 import type { WritePromptRecordInput } from '../workflows/activityTypes';
 import type { PromptRecord, RecordedResponse } from '../workflows/records';
@@ -18,11 +19,15 @@ export async function buildPromptRecord(input: WritePromptRecordInput, store: Te
   const strategy = createStrategy(header.methodSpec, agents.map((a) => a.name), header.budget, header.seed);
   const result = replayTrace(strategy, input.trace, outcomes);
   const byId = new Map(calls.map((c) => [c.actionId, c]));
-  const responses: RecordedResponse[] = result.responses.map((r) => {
-    const c = byId.get(r.id);
-    if (!c) throw new Error(`record of ${header.workflowId}: response ${r.id} has no recorded call`);
-    return { ...r, ref: c.ref, preview: c.preview, latencyMs: c.latencyMs };
-  });
+  const responses: RecordedResponse[] = await Promise.all(
+    result.responses.map(async (r) => {
+      const c = byId.get(r.id);
+      if (!c) throw new Error(`record of ${header.workflowId}: response ${r.id} has no recorded call`);
+      // Plays no longer send previews through history: take them from the stored texts.
+      const preview = c.preview ?? previewOf(await store.get(c.ref));
+      return { ...r, ref: c.ref, preview, latencyMs: c.latencyMs };
+    }),
+  );
   const best = byId.get(result.bestId)!;
   return {
     ...header,

@@ -1,7 +1,9 @@
 /**
- * Starts the workers of one process: the main queue (workflows, reward scoring, bookkeeping)
- * and one worker per agent queue, whose slots bound in-flight requests to that endpoint from
- * this process and whose task-queue rate limit bounds requests per second across all workers.
+ * Starts the workers of one process: the main queue (workflows, bookkeeping, and reward scoring
+ * for workflows from before plays were fused) and one worker per agent queue (plays), whose
+ * slots bound in-flight requests to that endpoint from this process and whose task-queue rate
+ * limit bounds requests per second across all workers. A play holds its agent's slot while its
+ * response is scored, so give slow reward backends (LLM judges) a little extra concurrency.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AgentConfig } from '../config/schema';
@@ -87,7 +89,12 @@ export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWork
         namespace,
         taskQueue: MAIN_TASK_QUEUE,
         workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
-        activities: { score: activities.score, writePromptRecord: activities.writePromptRecord, loadDatasetPage: activities.loadDatasetPage },
+        activities: {
+          score: activities.score,
+          putPlayContext: activities.putPlayContext,
+          writePromptRecord: activities.writePromptRecord,
+          loadDatasetPage: activities.loadDatasetPage,
+        },
         maxConcurrentActivityTaskExecutions: opts.mainActivitySlots ?? 64,
       }),
     );
@@ -98,7 +105,8 @@ export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWork
         connection: opts.connection,
         namespace,
         taskQueue,
-        activities: { generate: activities.generate },
+        // `generate` serves workflows started before the 'one-activity-per-play' patch.
+        activities: { generate: activities.generate, play: activities.play },
         maxConcurrentActivityTaskExecutions: agent.maxConcurrency,
         ...(agent.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: agent.requestsPerSecond } : {}),
       }),

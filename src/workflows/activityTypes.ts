@@ -2,7 +2,7 @@
  * The activities workflows call, as types only (workflows never import activity code).
  * src/worker/activities.ts builds an object that must satisfy this interface.
  */
-import type { GenerateInput, GenerateOutput, ScoreInput, ScoreOutput, StoreSpec } from '../activities/types';
+import type { GenerateInput, GenerateOutput, PlayInput, PlayOutput, PutPlayContextInput, ScoreInput, ScoreOutput, StoreSpec } from '../activities/types';
 import type { AgentConfig, DatasetSpec } from '../config/schema';
 import type { TraceStep } from '../search/replay';
 import type { CallRecord } from './compute';
@@ -48,6 +48,10 @@ export interface DatasetPageOutput {
 export interface ToaActivities {
   generate(input: GenerateInput): Promise<GenerateOutput>;
   score(input: ScoreInput): Promise<ScoreOutput>;
+  /** Generation + reward in one activity (workflows since the 'one-activity-per-play' patch). */
+  play(input: PlayInput): Promise<PlayOutput>;
+  /** Local activity: stores a prompt's PlayContext once, returns its store key. */
+  putPlayContext(input: PutPlayContextInput): Promise<string>;
   writePromptRecord(input: WritePromptRecordInput): Promise<{ path: string; summary: PromptSummary }>;
   loadDatasetPage(input: DatasetPageInput): Promise<DatasetPageOutput>;
 }

@@ -9,7 +9,8 @@ export interface CallRecord {
   actionId: string;
   agent: string;
   ref: string;
-  preview: string;
+  /** Set by the two-activity path only; records take previews from the store. */
+  preview?: string;
   latencyMs: number;
   promptTokens: number;
   completionTokens: number;

@@ -9,7 +9,9 @@ import {
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -59,6 +61,23 @@ export interface PromptProgress {
   compute: ComputeTotals;
 }
 
+/**
+ * Workflows started since this patch run one `play` activity per play (generation + reward)
+ * and upsert search attributes only when the best improves or every tenth of the budget;
+ * older executions keep the two-activity path (`generate` then `score`) they were started with.
+ */
+export const ONE_ACTIVITY_PER_PLAY = 'one-activity-per-play';
+
+/** What a play reports back, whichever path produced it. */
+interface PlayResult {
+  ref: string;
+  preview?: string;
+  latencyMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  reward: number;
+}
+
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const promptProgressQuery = defineQuery<PromptProgress>('progress');
@@ -75,6 +94,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     retry: toRetryPolicy(input.retry),
   });
   const scoreTimeoutSeconds = 'timeoutSeconds' in input.reward ? input.reward.timeoutSeconds : 120;
+  const contextActs = proxyLocalActivities<ToaActivities>({ startToCloseTimeout: '1 minute', retry: toRetryPolicy(input.retry) });
   const scoreActs = proxyActivities<ToaActivities>({
     taskQueue: MAIN_TASK_QUEUE,
     startToCloseTimeout: `${scoreTimeoutSeconds * 2} seconds`,
@@ -83,16 +103,18 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   });
   // One proxy per agent: each agent has its own task queue, so its concurrency and rate limits
   // hold across every worker that polls it.
-  const generateVia = new Map(
+  const onePerPlay = patched(ONE_ACTIVITY_PER_PLAY);
+  const agentActs = new Map(
     input.agents.map((a) => [
       a.name,
       proxyActivities<ToaActivities>({
         taskQueue: agentTaskQueue(a),
-        startToCloseTimeout: `${a.timeoutSeconds} seconds`,
+        // A play also scores its response: its attempt may take the request and the reward timeouts.
+        startToCloseTimeout: `${a.timeoutSeconds + (onePerPlay ? scoreTimeoutSeconds * 2 : 0)} seconds`,
         // A killed worker is noticed within this, not after the full request timeout.
         heartbeatTimeout: '30 seconds',
         retry: toRetryPolicy(input.retry),
-      }).generate,
+      }),
     ]),
   );
 
@@ -132,12 +154,23 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     }
   }
 
-  async function run(action: Action): Promise<void> {
-    const agent = agentsByName.get(action.agent);
-    if (!agent) throw ApplicationFailure.nonRetryable(`strategy chose unknown agent "${action.agent}"`);
-    // Per-call summaries make the UI's event list readable ("r7: agent2 refines r3").
-    const what = action.kind === 'fresh' ? 'answers fresh' : action.kind === 'refine' ? `refines ${action.inputs[0]}` : `aggregates ${action.inputs.join(',')}`;
-    const gen = await generateVia.get(action.agent)!.executeWithOptions({ summary: `${action.id}: ${action.agent} ${what}` }, [{
+  /** The store key of the context every play shares (written once, by a local activity). */
+  let contextRef: string | undefined;
+
+  /** One activity: generation and reward together (memoised by the activity, never re-paid). */
+  async function playInOne(action: Action, summary: string): Promise<PlayResult> {
+    return agentActs.get(action.agent)!.play.executeWithOptions({ summary }, [{
+      store: input.store,
+      contextRef: contextRef!,
+      agent: action.agent,
+      action,
+      inputRefs: action.inputs.map((id) => refs.get(id)!),
+    }]);
+  }
+
+  /** Before ONE_ACTIVITY_PER_PLAY: `generate` on the agent's queue, then `score` on the main queue. */
+  async function playInTwo(action: Action, agent: AgentConfig, summary: string): Promise<PlayResult> {
+    const gen = await agentActs.get(action.agent)!.generate.executeWithOptions({ summary }, [{
       agent,
       store: input.store,
       promptRef: input.promptRef,
@@ -157,21 +190,44 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       promptId: input.promptId,
       model: agent.model,
     }]);
+    return { ...gen, reward };
+  }
+
+  let upsertedAt = 0;
+  /** Search attributes for the UI: every play on the old path; on the new, on improvement or every tenth. */
+  function upsertProgress(improved: boolean): void {
+    if (onePerPlay && !improved && calls.length - upsertedAt < Math.max(1, Math.ceil(input.budget / 10))) return;
+    upsertedAt = calls.length;
+    upsertSearchAttributes(searchAttributeUpdates({ generations: calls.length, bestReward }));
+  }
+
+  let improvedSinceUpsert = false;
+
+  async function run(action: Action): Promise<void> {
+    const agent = agentsByName.get(action.agent);
+    if (!agent) throw ApplicationFailure.nonRetryable(`strategy chose unknown agent "${action.agent}"`);
+    // Per-call summaries make the UI's event list readable ("r7: agent2 refines r3").
+    const what = action.kind === 'fresh' ? 'answers fresh' : action.kind === 'refine' ? `refines ${action.inputs[0]}` : `aggregates ${action.inputs.join(',')}`;
+    const summary = `${action.id}: ${action.agent} ${what}`;
+    const out = onePerPlay ? await playInOne(action, summary) : await playInTwo(action, agent, summary);
+    refs.set(action.id, out.ref);
+    const { reward } = out;
     calls.push({
       actionId: action.id,
       agent: agent.name,
-      ref: gen.ref,
-      preview: gen.preview,
-      latencyMs: gen.latencyMs,
-      promptTokens: gen.promptTokens,
-      completionTokens: gen.completionTokens,
+      ref: out.ref,
+      ...(out.preview === undefined ? {} : { preview: out.preview }),
+      latencyMs: out.latencyMs,
+      promptTokens: out.promptTokens,
+      completionTokens: out.completionTokens,
       reward,
     });
     if (bestReward === null || reward > bestReward) {
       bestReward = reward;
       bestAgent = agent.name;
+      improvedSinceUpsert = true;
     }
-    strategy.observe({ actionId: action.id, reward, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens });
+    strategy.observe({ actionId: action.id, reward, promptTokens: out.promptTokens, completionTokens: out.completionTokens });
     setCurrentDetails(describe());
     launch();
   }
@@ -180,6 +236,20 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   setCurrentDetails(describe());
   let failure: unknown;
   try {
+    if (onePerPlay) {
+      contextRef = await contextActs.putPlayContext({
+        store: input.store,
+        context: {
+          agents: input.agents,
+          reward: input.reward,
+          templates: input.templates,
+          promptId: input.promptId,
+          promptRef: input.promptRef,
+          ...(input.referenceRef === undefined ? {} : { referenceRef: input.referenceRef }),
+          seed: input.seed,
+        },
+      });
+    }
     launch();
     while (!strategy.done()) {
       if (paused && inFlight.size === 0) {
@@ -195,7 +265,8 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       }
       // Wait for the next completion; a failed play fails the prompt (after Temporal's retries).
       await Promise.race(inFlight.values());
-      upsertSearchAttributes(searchAttributeUpdates({ generations: calls.length, bestReward }));
+      upsertProgress(improvedSinceUpsert);
+      improvedSinceUpsert = false;
     }
   } catch (err) {
     failure = err;

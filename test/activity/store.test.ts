@@ -139,3 +139,32 @@ describe('records', () => {
     await expect(writeRecordAtomic(dir, '', {})).rejects.toThrow(/non-empty/);
   });
 });
+
+describe('write-once memos', () => {
+  test('claim stores the first value; later claims return it unchanged; recall reads it', async () => {
+    const store = new FsTextStore(path.join(tmp.dir, 's'));
+    expect(await store.recall('generation/wf/r1/k')).toBeUndefined();
+    expect(await store.claim('generation/wf/r1/k', '{"a":1}')).toBe('{"a":1}');
+    expect(await store.claim('generation/wf/r1/k', '{"a":2}')).toBe('{"a":1}');
+    expect(await store.recall('generation/wf/r1/k')).toBe('{"a":1}');
+    expect(await store.recall('generation/wf/r2/k')).toBeUndefined();
+    // Named by the sha256 of the name, beside the texts; no temp files left behind.
+    const files = allFiles(path.join(tmp.dir, 's')).map((f) => path.relative(path.join(tmp.dir, 's'), f));
+    const k = sha('generation/wf/r1/k');
+    expect(files).toEqual([path.join('memos', k.slice(0, 2), `${k}.json`)]);
+  });
+
+  test('concurrent claims: exactly one value wins and every caller gets it', async () => {
+    const store = new FsTextStore(path.join(tmp.dir, 's'));
+    const values = Array.from({ length: 20 }, (_, i) => `v${i}`);
+    const got = await Promise.all(values.map((v) => store.claim('race', v)));
+    expect(new Set(got).size).toBe(1);
+    expect(values).toContain(got[0]);
+    expect(await store.recall('race')).toBe(got[0]);
+  });
+
+  test('an empty name is refused', async () => {
+    const store = new FsTextStore(path.join(tmp.dir, 's'));
+    await expect(store.claim('', 'x')).rejects.toMatchObject({ code: 'bad-key' });
+  });
+});

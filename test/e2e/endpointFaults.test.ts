@@ -141,7 +141,7 @@ test('429 storm with Retry-After, 500s, hangs past the timeout, malformed JSON: 
   const retried = await retriedAttempts(e.client, ids);
   const kinds = retried.map((r) => r.lastFailure);
   expect(retried.length).toBeGreaterThan(0);
-  expect(retried.every((r) => r.activity === 'generate')).toBe(true);
+  expect(retried.every((r) => r.activity === 'play')).toBe(true);
   expect(kinds.some((k) => k.startsWith('RateLimited') && /429/.test(k))).toBe(true);
   expect(kinds.some((k) => k.startsWith('ServerError') && /500/.test(k))).toBe(true);
   expect(kinds.some((k) => /^Timeout|^timeout:/.test(k))).toBe(true);

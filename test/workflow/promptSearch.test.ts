@@ -132,3 +132,33 @@ test('429 and 500 are retried by Temporal and the search still completes', async
   expect(h.openai.stats.faults['server-error']).toBeGreaterThanOrEqual(1);
   h.openai.setFaults([]);
 });
+
+test('one activity per play: a failing reward is retried without re-paying the generation', async () => {
+  h.reward.setFaults([{ kind: 'server-error', next: 3 }]);
+  const before = { gen: h.openai.stats.requests, rm: h.reward.stats.requests };
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
+  const summary = await h.env.client.workflow.execute(promptSearch, {
+    workflowId: 'wf-reward-flaky',
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [await input(method, 6, 'p-reward-flaky')],
+  });
+  h.reward.setFaults([]);
+  expect(summary.generations).toBe(6);
+  expect(h.openai.stats.requests - before.gen).toBe(6);
+  expect(h.reward.stats.requests - before.rm).toBe(6 + 3);
+
+  // The history: the patch marker, one context local activity, then exactly one `play` per play.
+  const history = await h.env.client.workflow.getHandle('wf-reward-flaky').fetchHistory();
+  const events = history.events ?? [];
+  const markers = events.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
+  expect(markers).toEqual(['core_patch', 'core_local_activity']);
+  const types = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+  expect(types).toEqual([...Array(6).fill('play'), 'writePromptRecord']);
+  // Retried plays show their last failure (the reward's 500) on the attempt that succeeded.
+  const retried = events.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+  expect(retried.length).toBeGreaterThan(0);
+  expect(retried[0]!.activityTaskStartedEventAttributes!.lastFailure!.message).toMatch(/500/);
+  // Previews come from the store, not through history.
+  const rec = (await readRecord<PromptRecord>(h.recordsDir, 'wf-reward-flaky'))!.record;
+  for (const r of rec.result.responses) expect(r.preview.length).toBeGreaterThan(0);
+});

@@ -1,6 +1,8 @@
 /**
  * Records the workflow histories that the replay tests replay. Not a test: run it by hand after
- * an intentional workflow change (and keep the old files when running executions may exist):
+ * an intentional workflow change (and keep the old files when running executions may exist:
+ * promptSearch-*-two-activities.json were recorded before the 'one-activity-per-play' patch and
+ * must keep replaying; this script no longer produces them):
  *   npx jest --testMatch '**\/record-histories.ts' --testPathIgnorePatterns '^$'
  */
 import * as path from 'node:path';

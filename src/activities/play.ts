@@ -1,0 +1,138 @@
+/**
+ * The `play` activity: one generation and its reward in a single activity, so a play costs one
+ * activity (and one workflow task) in history instead of two.
+ *
+ * Nothing paid for is paid twice. The generation is memoised in the store, write-once, under
+ * (workflow ID, action ID, request key): a retry after a failed reward, a crash after the model
+ * answered, or a later run of the same prompt workflow (`toa sweep retry`) reuses it. The
+ * request key hashes everything that shapes the request (context, agent, action, inputs), so
+ * a memo is only ever reused for the identical request. When two attempts race (one timed out
+ * but still running), the first memo written wins and both return it, so the response the
+ * workflow sees is the one in the store.
+ *
+ * The reward is memoised per workflow *run*: retries within the run reuse it; a new run (after
+ * the user fixed a reward endpoint, say) scores again.
+ */
+import { createHash } from 'node:crypto';
+import { asyncLocalStorage } from '@temporalio/activity';
+import { deriveSeed } from '../search/prng';
+import { configError } from './errors';
+import type { createGenerate } from './generate';
+import type { createScore } from './score';
+import { getText, storeFailure, storeFor } from './texts';
+import type { TextStore } from '../store';
+import type { PlayContext, PlayInput, PlayOutput, PutPlayContextInput } from './types';
+
+interface Generated {
+  ref: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+}
+
+export interface PlayDeps {
+  generate: ReturnType<typeof createGenerate>;
+  score: ReturnType<typeof createScore>;
+}
+
+/** Local activity run by the workflow once per prompt: stores the play context, returns its key. */
+export async function putPlayContext(input: PutPlayContextInput): Promise<string> {
+  const store = storeFor(input.store);
+  try {
+    return await store.put(JSON.stringify(input.context));
+  } catch (err) {
+    throw storeFailure(err, 'storing the play context');
+  }
+}
+
+export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOutput> {
+  const contexts = new BoundedCache<PlayContext>(2000);
+  return async function play(input: PlayInput): Promise<PlayOutput> {
+    const store = storeFor(input.store);
+    const ctx = await contexts.getOr(input.contextRef, async () =>
+      JSON.parse(await getText(store, input.contextRef, 'the play context')) as PlayContext,
+    );
+    const agent = ctx.agents.find((a) => a.name === input.agent);
+    if (!agent) throw configError(`play ${input.action.id}: agent "${input.agent}" is not in the play context`);
+
+    const run = asyncLocalStorage.getStore()?.info.workflowExecution;
+    const requestKey = sha256(JSON.stringify([input.contextRef, input.agent, input.action, input.inputRefs]));
+    const genMemo = run && `generation/${run.workflowId}/${input.action.id}/${requestKey}`;
+    const rewardMemo = run && `reward/${run.workflowId}/${run.runId}/${input.action.id}/${requestKey}`;
+
+    let gen = genMemo ? await recallJson<Generated>(store, genMemo) : undefined;
+    if (!gen) {
+      const g = await deps.generate({
+        agent,
+        store: input.store,
+        promptRef: ctx.promptRef,
+        action: input.action,
+        inputRefs: input.inputRefs,
+        templates: ctx.templates,
+        seed: deriveSeed(ctx.seed, ctx.promptId, input.action.id),
+        label: `${ctx.promptId} ${input.action.id}`,
+      });
+      gen = { ref: g.ref, promptTokens: g.promptTokens, completionTokens: g.completionTokens, latencyMs: g.latencyMs };
+      if (genMemo) gen = await claimJson(store, genMemo, gen);
+    }
+
+    let scored = rewardMemo ? await recallJson<{ reward: number }>(store, rewardMemo) : undefined;
+    if (!scored) {
+      scored = await deps.score({
+        reward: ctx.reward,
+        store: input.store,
+        promptRef: ctx.promptRef,
+        responseRef: gen.ref,
+        referenceRef: ctx.referenceRef,
+        promptId: ctx.promptId,
+        model: agent.model,
+      });
+      if (rewardMemo) scored = await claimJson(store, rewardMemo, { reward: scored.reward });
+    }
+    return { ...gen, reward: scored.reward };
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+async function recallJson<T>(store: TextStore, name: string): Promise<T | undefined> {
+  let text: string | undefined;
+  try {
+    text = await store.recall(name);
+  } catch (err) {
+    throw storeFailure(err, `reading memo ${name}`);
+  }
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined; // a torn memo cannot exist (write-once via link), but never trust one blindly
+  }
+}
+
+async function claimJson<T>(store: TextStore, name: string, value: T): Promise<T> {
+  try {
+    return JSON.parse(await store.claim(name, JSON.stringify(value))) as T;
+  } catch (err) {
+    throw storeFailure(err, `writing memo ${name}`);
+  }
+}
+
+/** Insertion-ordered cache with a size bound (contexts are immutable: keyed by content). */
+class BoundedCache<T> {
+  private readonly items = new Map<string, Promise<T>>();
+  constructor(private readonly max: number) {}
+
+  getOr(key: string, load: () => Promise<T>): Promise<T> {
+    let p = this.items.get(key);
+    if (!p) {
+      p = load();
+      p.catch(() => this.items.delete(key));
+      this.items.set(key, p);
+      if (this.items.size > this.max) this.items.delete(this.items.keys().next().value!);
+    }
+    return p;
+  }
+}
