@@ -113,7 +113,7 @@ async function cyclesFromHistory(env: Env, workflowId: string): Promise<number[]
     const a = e.activityTaskScheduledEventAttributes;
     if (!a) continue;
     const name = a.activityType?.name;
-    if (name === 'generate' || name === 'writePromptRecord') {
+    if (name === 'play' || name === 'generate' || name === 'writePromptRecord') {
       const ts = e.eventTime!;
       t.push(Number(ts.seconds ?? 0) * 1000 + (ts.nanos ?? 0) / 1e6);
     }

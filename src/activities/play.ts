@@ -15,6 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import { asyncLocalStorage } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Action } from '../search/types';
 import { deriveSeed } from '../search/prng';
 import { configError } from './errors';
 import type { createGenerate } from './generate';
@@ -23,7 +25,7 @@ import { getText, storeFailure, storeFor } from './texts';
 import type { TextStore } from '../store';
 import type { PlayContext, PlayInput, PlayOutput, PutPlayContextInput } from './types';
 
-interface Generated {
+export interface Generated {
   ref: string;
   promptTokens: number;
   completionTokens: number;
@@ -52,13 +54,13 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
     const ctx = await contexts.getOr(input.contextRef, async () =>
       JSON.parse(await getText(store, input.contextRef, 'the play context')) as PlayContext,
     );
-    const agent = ctx.agents.find((a) => a.name === input.agent);
-    if (!agent) throw configError(`play ${input.action.id}: agent "${input.agent}" is not in the play context`);
+    const agent = ctx.agents.find((a) => a.name === input.action.agent);
+    if (!agent) throw configError(`play ${input.action.id}: agent "${input.action.agent}" is not in the play context`);
 
     const run = asyncLocalStorage.getStore()?.info.workflowExecution;
-    const requestKey = sha256(JSON.stringify([input.contextRef, input.agent, input.action, input.inputRefs]));
-    const genMemo = run && `generation/${run.workflowId}/${input.action.id}/${requestKey}`;
-    const rewardMemo = run && `reward/${run.workflowId}/${run.runId}/${input.action.id}/${requestKey}`;
+    const memo = run && playMemoNames(run, input.contextRef, input.action, input.inputRefs);
+    const genMemo = memo?.generation;
+    const rewardMemo = memo?.reward;
 
     let gen = genMemo ? await recallJson<Generated>(store, genMemo) : undefined;
     if (!gen) {
@@ -89,8 +91,35 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
       });
       if (rewardMemo) scored = await claimJson(store, rewardMemo, { reward: scored.reward });
     }
-    return { ...gen, reward: scored.reward };
+    return { ref: gen.ref, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens, reward: scored.reward };
   };
+}
+
+/**
+ * Memo names of one play. The request key covers everything that shapes the request (the
+ * context holds agents, templates, prompt and seed), so a memo is reused only for the same one.
+ * Shared with the record writer, which rebuilds a prompt's calls from these memos.
+ */
+export function playMemoNames(
+  run: { workflowId: string; runId: string },
+  contextRef: string,
+  action: Action,
+  inputRefs: string[],
+): { generation: string; reward: string } {
+  const requestKey = sha256(JSON.stringify([contextRef, action.id, action.agent, action.kind, action.inputs, inputRefs]));
+  return {
+    generation: `generation/${run.workflowId}/${action.id}/${requestKey}`,
+    reward: `reward/${run.workflowId}/${run.runId}/${action.id}/${requestKey}`,
+  };
+}
+
+/** A memo written by a play, or a non-retryable StoreError naming what is missing. */
+export async function requireMemo<T>(store: TextStore, name: string, what: string): Promise<T> {
+  const value = await recallJson<T>(store, name);
+  if (value === undefined) {
+    throw ApplicationFailure.create({ type: 'StoreError', nonRetryable: true, message: `${what}: memo ${name} is not in ${store.description}` });
+  }
+  return value;
 }
 
 function sha256(text: string): string {

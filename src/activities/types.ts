@@ -87,18 +87,17 @@ export interface PlayInput {
   store: StoreSpec;
   /** Store key of the PlayContext JSON. */
   contextRef: string;
-  /** Agent name (resolved in the context). */
-  agent: string;
+  /** action.agent is resolved in the context. */
   action: Action;
   /** Store keys of action.inputs, same order. */
   inputRefs: string[];
 }
 
+/** What the search needs to go on; latency and the rest stay in the store's memos. */
 export interface PlayOutput {
   /** Store key of the generated text. */
   ref: string;
   promptTokens: number;
   completionTokens: number;
-  latencyMs: number;
   reward: number;
 }

@@ -3,7 +3,7 @@
  * and observed outcomes. Recording that interleaving (the trace) lets anyone rebuild the full
  * result and tree later, so workflow history only carries the small per-call facts.
  */
-import type { Outcome, SearchResult, Strategy } from './types';
+import type { Action, Outcome, SearchResult, Strategy } from './types';
 
 /** 'n' = a next() call; any other entry = the id of the action whose outcome was observed. */
 export type TraceStep = string;
@@ -26,18 +26,25 @@ export function tracing(strategy: Strategy, trace: TraceStep[]): Strategy {
   };
 }
 
-/** Replays a trace on a fresh strategy; throws if the strategy proposes something else than recorded. */
-export function replayTrace(strategy: Strategy, trace: TraceStep[], outcomes: Map<string, Outcome>): SearchResult {
-  const issued = new Set<string>();
+/**
+ * Replays a trace on a fresh strategy, asking `outcomeOf` for each observed action (in trace
+ * order, so an action's inputs are always known before it); throws if the strategy proposes
+ * something else than recorded.
+ */
+export async function replayTrace(
+  strategy: Strategy,
+  trace: TraceStep[],
+  outcomeOf: (action: Action) => Outcome | Promise<Outcome>,
+): Promise<SearchResult> {
+  const issued = new Map<string, Action>();
   for (const step of trace) {
     if (step === NEXT) {
-      for (const a of strategy.next()) issued.add(a.id);
+      for (const a of strategy.next()) issued.set(a.id, a);
       continue;
     }
-    const o = outcomes.get(step);
-    if (!o) throw new Error(`trace replay: no outcome recorded for ${step}`);
-    if (!issued.has(step)) throw new Error(`trace replay: ${step} observed before the strategy issued it`);
-    strategy.observe(o);
+    const action = issued.get(step);
+    if (!action) throw new Error(`trace replay: ${step} observed before the strategy issued it`);
+    strategy.observe(await outcomeOf(action));
   }
   if (!strategy.done()) throw new Error('trace replay: the strategy is not done at the end of the trace');
   return strategy.result();

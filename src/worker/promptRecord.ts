@@ -1,38 +1,67 @@
 /**
  * Rebuilds a prompt's full result (responses, tree, anytime curve) from its trace and per-call
  * facts, by replaying the deterministic strategy: the workflow never ships the tree through
- * history. The replay is checked against what the workflow saw (same calls, same best).
+ * history. The per-call facts come either in the input (two-activity workflows) or from the
+ * write-once memos the `play` activities left in the store, which hold exactly what each play
+ * returned to the workflow.
  */
-import { createStrategy, replayTrace } from '../search';
-import type { Outcome } from '../search/types';
-import type { TextStore } from '../store';
+import { playMemoNames, requireMemo, type Generated } from '../activities/play';
 import { previewOf } from '../activities/texts';
-import { computeOf } from '../workflows/compute';
+import { createStrategy, replayTrace } from '../search';
+import type { Action } from '../search/types';
+import type { TextStore } from '../store';
+import { computeOf, type CallRecord } from '../workflows/compute';
 import type { WritePromptRecordInput } from '../workflows/activityTypes';
 import type { PromptRecord, RecordedResponse } from '../workflows/records';
 
 export async function buildPromptRecord(input: WritePromptRecordInput, store: TextStore): Promise<PromptRecord> {
-  const { header, calls, agents } = input;
-  const outcomes = new Map<string, Outcome>(
-    calls.map((c) => [c.actionId, { actionId: c.actionId, reward: c.reward, promptTokens: c.promptTokens, completionTokens: c.completionTokens }]),
-  );
+  const { header, agents } = input;
+  const given = input.calls && new Map(input.calls.map((c) => [c.actionId, c]));
+  const calls = new Map<string, CallRecord>();
+  const callOf = async (action: Action): Promise<CallRecord> => {
+    if (given) {
+      const c = given.get(action.id);
+      if (!c) throw new Error(`record of ${header.workflowId}: response ${action.id} has no recorded call`);
+      return c;
+    }
+    if (!input.memos) throw new Error(`record of ${header.workflowId}: neither calls nor memos given`);
+    return callFromMemos(store, { workflowId: header.workflowId, ...input.memos }, action, calls);
+  };
   const strategy = createStrategy(header.methodSpec, agents.map((a) => a.name), header.budget, header.seed);
-  const result = replayTrace(strategy, input.trace, outcomes);
-  const byId = new Map(calls.map((c) => [c.actionId, c]));
+  const result = await replayTrace(strategy, input.trace, async (action) => {
+    const c = await callOf(action);
+    calls.set(action.id, c);
+    return { actionId: c.actionId, reward: c.reward, promptTokens: c.promptTokens, completionTokens: c.completionTokens };
+  });
   const responses: RecordedResponse[] = await Promise.all(
     result.responses.map(async (r) => {
-      const c = byId.get(r.id);
+      const c = calls.get(r.id);
       if (!c) throw new Error(`record of ${header.workflowId}: response ${r.id} has no recorded call`);
       // Plays no longer send previews through history: take them from the stored texts.
       const preview = c.preview ?? previewOf(await store.get(c.ref));
-      return { ...r, ref: c.ref, preview, latencyMs: c.latencyMs };
+      return { ...r, ref: c.ref, preview, latencyMs: c.latencyMs ?? 0 };
     }),
   );
-  const best = byId.get(result.bestId)!;
+  const best = calls.get(result.bestId)!;
   return {
     ...header,
     result: { ...result, responses },
-    compute: computeOf(calls, agents),
+    compute: computeOf([...calls.values()], agents),
     bestText: await store.get(best.ref),
   };
+}
+
+/** One play's facts from its memos (its inputs were replayed before it, so their refs are known). */
+async function callFromMemos(
+  store: TextStore,
+  run: { workflowId: string; runId: string; contextRef: string },
+  action: Action,
+  earlier: Map<string, CallRecord>,
+): Promise<CallRecord> {
+  const inputRefs = action.inputs.map((id) => earlier.get(id)!.ref);
+  const names = playMemoNames(run, run.contextRef, action, inputRefs);
+  const what = `record of ${run.workflowId}: play ${action.id}`;
+  const gen = await requireMemo<Generated>(store, names.generation, what);
+  const { reward } = await requireMemo<{ reward: number }>(store, names.reward, what);
+  return { actionId: action.id, agent: action.agent, ...gen, reward };
 }

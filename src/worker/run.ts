@@ -6,6 +6,7 @@
  * response is scored, so give slow reward backends (LLM judges) a little extra concurrency.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
 import type { AgentConfig } from '../config/schema';
 import { agentTaskQueue, MAIN_TASK_QUEUE } from '../workflows/taskQueues';
 import { createWorkerActivities } from './activities';
@@ -78,17 +79,31 @@ export function agentQueues(agents: AgentConfig[]): Map<string, AgentConfig> {
   return byQueue;
 }
 
+/**
+ * The SDK's default build ID ("@temporalio/worker@<version>+<64-hex bundle hash>") is written
+ * into two events of every workflow task, about 150 bytes per play; 12 hex digits of the same
+ * hash identify the code as well. (No worker versioning is used: this is only a label.)
+ */
+export function shortBuildId(bundle: WorkflowBundleWithSourceMap): string {
+  return `toa-${createHash('sha256').update(bundle.code).digest('hex').slice(0, 12)}`;
+}
+
+/** Agent-queue workers run activities only; their build ID is the SDK version, as by default. */
+const ACTIVITY_BUILD_ID = `toa-sdk${(require('@temporalio/worker/package.json') as { version: string }).version}`;
+
 export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWorkers> {
   const activities = createWorkerActivities({ env: opts.env ?? process.env });
   const namespace = opts.namespace ?? 'default';
   const workers: Worker[] = [];
   if (opts.main !== false) {
+    const bundle = opts.workflowBundle ?? (await workflowBundle());
     workers.push(
       await Worker.create({
         connection: opts.connection,
         namespace,
         taskQueue: MAIN_TASK_QUEUE,
-        workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
+        workflowBundle: bundle,
+        buildId: shortBuildId(bundle),
         activities: {
           score: activities.score,
           putPlayContext: activities.putPlayContext,
@@ -107,6 +122,7 @@ export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWork
         taskQueue,
         // `generate` serves workflows started before the 'one-activity-per-play' patch.
         activities: { generate: activities.generate, play: activities.play },
+        buildId: ACTIVITY_BUILD_ID,
         maxConcurrentActivityTaskExecutions: agent.maxConcurrency,
         ...(agent.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: agent.requestsPerSecond } : {}),
       }),

@@ -15,7 +15,10 @@ export interface WritePromptRecordInput {
   agents: AgentConfig[];
   /** The driver's interleaving of next() and observe(), to rebuild the result and tree. */
   trace: TraceStep[];
-  calls: CallRecord[];
+  /** Two-activity path: every call's facts. */
+  calls?: CallRecord[];
+  /** One-activity-per-play path: the calls are read from the plays' memos in the store instead. */
+  memos?: { contextRef: string; runId: string };
 }
 
 export interface DatasetPageInput {

@@ -11,7 +11,8 @@ export interface CallRecord {
   ref: string;
   /** Set by the two-activity path only; records take previews from the store. */
   preview?: string;
-  latencyMs: number;
+  /** Absent on the workflow side of the one-activity path (the record takes it from the memo). */
+  latencyMs?: number;
   promptTokens: number;
   completionTokens: number;
   reward: number;

@@ -5,6 +5,7 @@
  */
 import {
   ApplicationFailure,
+  type ActivityOptions,
   condition,
   defineQuery,
   defineSignal,
@@ -72,7 +73,7 @@ export const ONE_ACTIVITY_PER_PLAY = 'one-activity-per-play';
 interface PlayResult {
   ref: string;
   preview?: string;
-  latencyMs: number;
+  latencyMs?: number;
   promptTokens: number;
   completionTokens: number;
   reward: number;
@@ -104,19 +105,22 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   // One proxy per agent: each agent has its own task queue, so its concurrency and rate limits
   // hold across every worker that polls it.
   const onePerPlay = patched(ONE_ACTIVITY_PER_PLAY);
-  const agentActs = new Map(
-    input.agents.map((a) => [
-      a.name,
-      proxyActivities<ToaActivities>({
-        taskQueue: agentTaskQueue(a),
-        // A play also scores its response: its attempt may take the request and the reward timeouts.
-        startToCloseTimeout: `${a.timeoutSeconds + (onePerPlay ? scoreTimeoutSeconds * 2 : 0)} seconds`,
-        // A killed worker is noticed within this, not after the full request timeout.
-        heartbeatTimeout: '30 seconds',
-        retry: toRetryPolicy(input.retry),
-      }),
-    ]),
-  );
+  const perAgent = (options: (a: AgentConfig) => Omit<ActivityOptions, 'taskQueue'>) =>
+    new Map(input.agents.map((a) => [a.name, proxyActivities<ToaActivities>({ taskQueue: agentTaskQueue(a), ...options(a) })]));
+  const agentActs = perAgent((a) => ({
+    startToCloseTimeout: `${a.timeoutSeconds} seconds`,
+    // A killed worker is noticed within this, not after the full request timeout.
+    heartbeatTimeout: '30 seconds',
+    retry: toRetryPolicy(input.retry),
+  }));
+  const playActs = perAgent((a) => ({
+    // A play also scores its response: an attempt may take the request and the reward timeouts.
+    startToCloseTimeout: `${a.timeoutSeconds + scoreTimeoutSeconds * 2} seconds`,
+    heartbeatTimeout: '30 seconds',
+    // Our activities mark misconfiguration non-retryable where they throw it; repeating the
+    // list of those types in every scheduled play would only grow history.
+    retry: toRetryPolicy(input.retry, { listNonRetryableTypes: false }),
+  }));
 
   const refs = new Map<string, string>();
   const calls: CallRecord[] = [];
@@ -159,10 +163,9 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
 
   /** One activity: generation and reward together (memoised by the activity, never re-paid). */
   async function playInOne(action: Action, summary: string): Promise<PlayResult> {
-    return agentActs.get(action.agent)!.play.executeWithOptions({ summary }, [{
+    return playActs.get(action.agent)!.play.executeWithOptions({ summary }, [{
       store: input.store,
       contextRef: contextRef!,
-      agent: action.agent,
       action,
       inputRefs: action.inputs.map((id) => refs.get(id)!),
     }]);
@@ -217,7 +220,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       agent: agent.name,
       ref: out.ref,
       ...(out.preview === undefined ? {} : { preview: out.preview }),
-      latencyMs: out.latencyMs,
+      ...(out.latencyMs === undefined ? {} : { latencyMs: out.latencyMs }),
       promptTokens: out.promptTokens,
       completionTokens: out.completionTokens,
       reward,
@@ -289,7 +292,9 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     header: recordHeaderOf(input, info.workflowId),
     agents: input.agents,
     trace,
-    calls,
+    // One activity per play: the record writer reads each play's facts from its memos, so the
+    // calls do not go through history a second time.
+    ...(onePerPlay ? { memos: { contextRef: contextRef!, runId: info.runId } } : { calls }),
   });
   upsertSearchAttributes(searchAttributeUpdates({ status: 'completed', generations: summary.generations, bestReward: summary.bestReward }));
   setCurrentDetails(`${describe()} (done)`);

@@ -9,14 +9,17 @@ export interface RetrySpec {
 
 export const DEFAULT_RETRY: RetrySpec = { maxAttempts: 12, initialIntervalSeconds: 1, maxIntervalSeconds: 60 };
 
-export function toRetryPolicy(spec: RetrySpec | undefined): RetryPolicy {
+/** Misconfiguration is never fixed by waiting: these fail the prompt at once. */
+export const NON_RETRYABLE_TYPES = ['BadRequest', 'MissingApiKey', 'MalformedResponse', 'MissingReference', 'ConfigError'];
+
+export function toRetryPolicy(spec: RetrySpec | undefined, opts: { listNonRetryableTypes?: boolean } = {}): RetryPolicy {
   const s = spec ?? DEFAULT_RETRY;
   return {
     maximumAttempts: s.maxAttempts,
     initialInterval: `${s.initialIntervalSeconds} seconds`,
     maximumInterval: `${s.maxIntervalSeconds} seconds`,
     backoffCoefficient: 2,
-    // Misconfiguration is never fixed by waiting: these fail the prompt at once.
-    nonRetryableErrorTypes: ['BadRequest', 'MissingApiKey', 'MalformedResponse', 'MissingReference', 'ConfigError'],
+    // The activities already throw these as non-retryable; the list is a second guard.
+    ...(opts.listNonRetryableTypes === false ? {} : { nonRetryableErrorTypes: NON_RETRYABLE_TYPES }),
   };
 }

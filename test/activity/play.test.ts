@@ -6,7 +6,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { createActivities } from '../../src/activities';
-import type { PlayContext, PlayInput, StoreSpec } from '../../src/activities/types';
+import type { PlayContext, PlayInput, PlayOutput, StoreSpec } from '../../src/activities/types';
 import { deriveSeed } from '../../src/search/prng';
 import type { Action } from '../../src/search/types';
 import { openStore } from '../../src/store';
@@ -53,17 +53,20 @@ async function playInput(action: Action = fresh, inputRefs: string[] = []): Prom
     promptRef: await s.put('What is 6 times 7?'),
     seed: 5,
   };
-  return { store, contextRef: await putPlayContext({ store, context }), agent: action.agent, action, inputRefs };
+  return { store, contextRef: await putPlayContext({ store, context }), action, inputRefs };
 }
 
-const inRun = (runId: string, workflowId = 'wf-1') =>
-  new MockActivityEnvironment({ workflowExecution: { workflowId, runId } } as Partial<Info>);
+/** Runs `play` as an attempt inside the given workflow run. */
+const inRun = (runId: string, workflowId = 'wf-1') => {
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId, runId } } as Partial<Info>);
+  return { play: (input: PlayInput): Promise<PlayOutput> => env.run(play, input) as Promise<PlayOutput> };
+};
 
 test('generates with the agent named in the context, seeds the call, scores against the original prompt', async () => {
-  const out = await inRun('run-1').run(play, await playInput());
+  const out = await inRun('run-1').play(await playInput());
   const text = await openStore(store).get(out.ref);
   expect(out.reward).toBeCloseTo(fakeRewardOf(text, REWARD), 12);
-  expect(out).toMatchObject({ promptTokens: expect.any(Number), completionTokens: expect.any(Number), latencyMs: expect.any(Number) });
+  expect(out).toEqual({ ref: expect.any(String), reward: expect.any(Number), promptTokens: expect.any(Number), completionTokens: expect.any(Number) });
   const [req] = openai.requests();
   expect(req).toMatchObject({ model: 'fake-a', seed: deriveSeed(5, 'p7', 'r1') });
   expect(reward.requests()[0]!.body).toMatchObject({ prompt: 'What is 6 times 7?', response: text, model: 'fake-a', promptId: 'p7' });
@@ -72,10 +75,10 @@ test('generates with the agent named in the context, seeds the call, scores agai
 test('a reward failure does not re-pay the generation: the retry reuses it and scores again', async () => {
   reward.setFaults([{ kind: 'server-error', next: 1 }]);
   const input = await playInput();
-  const first = await expectFailure(inRun('run-1').run(play, input));
+  const first = await expectFailure(inRun('run-1').play(input));
   expect(first.type).toBe('ServerError');
   expect(openai.stats.requests).toBe(1);
-  const out = await inRun('run-1').run(play, input);
+  const out = await inRun('run-1').play(input);
   expect(openai.stats.requests).toBe(1);
   expect(reward.stats.requests).toBe(2);
   expect(out.reward).toBeCloseTo(fakeRewardOf(await openStore(store).get(out.ref), REWARD), 12);
@@ -83,8 +86,8 @@ test('a reward failure does not re-pay the generation: the retry reuses it and s
 
 test('a completed play retried in the same run (a lost completion) re-pays neither call', async () => {
   const input = await playInput();
-  const a = await inRun('run-1').run(play, input);
-  const b = await inRun('run-1').run(play, input);
+  const a = await inRun('run-1').play(input);
+  const b = await inRun('run-1').play(input);
   expect(b).toEqual(a);
   expect(openai.stats.requests).toBe(1);
   expect(reward.stats.requests).toBe(1);
@@ -92,8 +95,8 @@ test('a completed play retried in the same run (a lost completion) re-pays neith
 
 test('a new run of the same workflow (sweep retry) reuses the generation but scores it again', async () => {
   const input = await playInput();
-  const a = await inRun('run-1').run(play, input);
-  const b = await inRun('run-2').run(play, input);
+  const a = await inRun('run-1').play(input);
+  const b = await inRun('run-2').play(input);
   expect(b.ref).toBe(a.ref);
   expect(openai.stats.requests).toBe(1);
   expect(reward.stats.requests).toBe(2);
@@ -101,17 +104,17 @@ test('a new run of the same workflow (sweep retry) reuses the generation but sco
 
 test('memos never leak across workflows, actions or different requests', async () => {
   const input = await playInput();
-  await inRun('run-1', 'wf-1').run(play, input);
-  await inRun('run-1', 'wf-2').run(play, input);
-  await inRun('run-1', 'wf-1').run(play, await playInput({ ...fresh, id: 'r2' }));
-  await inRun('run-1', 'wf-1').run(play, await playInput({ ...fresh, agent: 'a2' }));
+  await inRun('run-1', 'wf-1').play(input);
+  await inRun('run-1', 'wf-2').play(input);
+  await inRun('run-1', 'wf-1').play(await playInput({ ...fresh, id: 'r2' }));
+  await inRun('run-1', 'wf-1').play(await playInput({ ...fresh, agent: 'a2' }));
   expect(openai.stats.requests).toBe(4);
   expect(openai.requests().map((r) => r.model)).toEqual(['fake-a', 'fake-a', 'fake-a', 'fake-b']);
 });
 
 test('racing attempts of one play (one timed out but still running) both return the first stored generation', async () => {
   const input = await playInput();
-  const [a, b] = await Promise.all([inRun('run-1').run(play, input), inRun('run-1').run(play, input)]);
+  const [a, b] = await Promise.all([inRun('run-1').play(input), inRun('run-1').play(input)]);
   // Both were in flight before either memo existed (the model takes 40 ms).
   expect(openai.stats.requests).toBe(2);
   expect(b.ref).toBe(a.ref);
@@ -119,15 +122,15 @@ test('racing attempts of one play (one timed out but still running) both return 
 });
 
 test('refinements pass their input texts through the store', async () => {
-  const first = await inRun('run-1').run(play, await playInput());
+  const first = await inRun('run-1').play(await playInput());
   const refine: Action = { id: 'r2', agent: 'a2', kind: 'refine', inputs: ['r1'] };
-  await inRun('run-1').run(play, await playInput(refine, [first.ref]));
+  await inRun('run-1').play(await playInput(refine, [first.ref]));
   const body = JSON.stringify(openai.requests()[1]!.messages);
   expect(body).toContain(JSON.stringify(await openStore(store).get(first.ref)).slice(1, -1));
 });
 
 test('an agent missing from the context is a non-retryable ConfigError', async () => {
-  const f = await expectFailure(inRun('run-1').run(play, await playInput({ ...fresh, agent: 'nobody' })));
+  const f = await expectFailure(inRun('run-1').play(await playInput({ ...fresh, agent: 'nobody' })));
   expect(f).toMatchObject({ type: 'ConfigError', nonRetryable: true });
   expect(f.message).toMatch(/agent "nobody"/);
   expect(openai.stats.requests).toBe(0);
