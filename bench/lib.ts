@@ -213,6 +213,8 @@ export async function startServer(dir: string, opts: { inMemory?: boolean } = {}
     uiPort: null,
     recordState: false,
     logFile: path.join(dir, 'temporal-server.log'),
+    // Experiments with server settings: BENCH_DYNAMIC_CONFIG='{"key": value}' (on top of the defaults).
+    ...(process.env.BENCH_DYNAMIC_CONFIG ? { dynamicConfig: JSON.parse(process.env.BENCH_DYNAMIC_CONFIG) as Record<string, unknown> } : {}),
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });

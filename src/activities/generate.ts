@@ -18,6 +18,7 @@ import { APIUserAbortError } from 'openai';
 import type { AgentConfig } from '../config/schema';
 import { buildMessages, TemplateError, type TemplateOverrides } from '../prompts';
 import { withCallContext } from './context';
+import { Gate } from './gate';
 import { configError, fromOpenAIError, malformedResponse, oneLine, timeoutFailure, type CallSite } from './errors';
 import { readApiKey } from './http';
 import { getText, previewOf, putText, storeFor } from './texts';
@@ -27,6 +28,20 @@ export interface GenerateDeps {
   env: NodeJS.ProcessEnv;
   /** Client cache, keyed by base URL and a hash of the key; one per createActivities call. */
   clients?: Map<string, OpenAI>;
+  /** Per-endpoint gates (agent.maxConcurrency requests in flight from this process). */
+  gates?: Map<string, Gate>;
+}
+
+/** The gate of an agent's endpoint: sized by the first agent seen for it, like its worker's slots. */
+function gateFor(deps: GenerateDeps, agent: AgentConfig): Gate {
+  const gates = (deps.gates ??= new Map());
+  const id = `${agent.baseURL}\u0000${agent.model}`;
+  let gate = gates.get(id);
+  if (!gate) {
+    gate = new Gate(agent.maxConcurrency);
+    gates.set(id, gate);
+  }
+  return gate;
 }
 
 /** Placeholder key for endpoints without authentication (vLLM and llama.cpp ignore it). */
@@ -97,7 +112,10 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
     const timeoutMs = Math.max(1, Math.round(agent.timeoutSeconds * 1000));
     const client = clientFor(deps, agent.baseURL, apiKey);
 
+    const gate = gateFor(deps, agent);
     const { raw, latencyMs } = await withCallContext(`${what} ${action.id}`, async (ctx) => {
+      // Waiting for the endpoint heartbeats like the call itself, and ends on cancellation.
+      const release = await gate.acquire(ctx.signal);
       const deadline = AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([deadline, ctx.signal]);
       const started = performance.now();
@@ -109,6 +127,8 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
         if (ctx.signal.aborted) throw err; // becomes CancelledFailure
         if (deadline.aborted && (err instanceof APIUserAbortError || isAbort(err))) throw timeoutFailure(site, timeoutMs);
         throw fromOpenAIError(site, err, timeoutMs);
+      } finally {
+        release();
       }
     });
 

@@ -27,7 +27,7 @@ export interface Activities {
 export function createActivities(deps: ActivityDeps = {}): Activities {
   const env = deps.env ?? process.env;
   const clients = new Map<string, OpenAI>();
-  const generate = createGenerate({ env, clients });
+  const generate = createGenerate({ env, clients, gates: new Map() });
   const score = createScore({ env, rewardBackends: deps.rewardBackends });
   return { generate, score, play: createPlay({ generate, score }), putPlayContext };
 }

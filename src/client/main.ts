@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('worker')
-    .description('run workers: the main queue (workflows, rewards) and one queue per agent of the given sweep files')
+    .description('run workers: the main queue (workflows, records) and one queue per agent of the given sweep files (plays: generation + reward)')
     .option('-c, --config <files...>', 'sweep files whose agents this worker serves', [])
     .option('--no-main', 'serve only the agent queues (e.g. a GPU box next to its model server)')
     .action((o) => runWorkerCommand(o));

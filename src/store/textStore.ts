@@ -62,10 +62,24 @@ export function isTextKey(key: unknown): key is string {
 
 export class FsTextStore implements TextStore {
   readonly description: string;
+  /**
+   * Texts are immutable (named by their hash), so a process may keep what it wrote or read:
+   * a play reads the prompt, its inputs and (to score it) its own response; without the cache
+   * every one is an open/read/close plus a hash check.
+   */
+  private readonly recent = new RecentTexts(16 * 1024 * 1024);
+  /** Folders known to exist (mkdir once per process, not once per write). */
+  private readonly folders = new Set<string>();
 
   constructor(readonly root: string) {
     if (!path.isAbsolute(root)) throw new StoreError('bad-key', `store root must be an absolute path, got "${root}"`);
     this.description = `fs store ${root}`;
+  }
+
+  private async ensureFolder(dir: string): Promise<void> {
+    if (this.folders.has(dir)) return;
+    await fsp.mkdir(dir, { recursive: true });
+    this.folders.add(dir);
   }
 
   /** Where the text with this key lives (whether or not it exists). */
@@ -80,6 +94,7 @@ export class FsTextStore implements TextStore {
   }
 
   async has(key: string): Promise<boolean> {
+    if (this.recent.has(key)) return true;
     try {
       await fsp.access(this.pathOf(key));
       return true;
@@ -92,12 +107,16 @@ export class FsTextStore implements TextStore {
   async put(text: string): Promise<string> {
     if (typeof text !== 'string') throw new StoreError('bad-key', `store put: expected a string, got ${typeof text}`);
     const key = textKey(text);
+    if (this.recent.has(key)) return key;
     const file = this.pathOf(key);
-    if (await exists(file)) return key;
+    if (await exists(file)) {
+      this.recent.add(key, text);
+      return key;
+    }
     const dir = path.dirname(file);
     const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await fsp.mkdir(dir, { recursive: true });
+      await this.ensureFolder(dir);
       const fh = await fsp.open(tmp, 'wx');
       try {
         await fh.writeFile(text, 'utf8');
@@ -111,10 +130,13 @@ export class FsTextStore implements TextStore {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       throw new StoreError('io', `cannot write ${file}: ${errMessage(err)}`, file, { cause: err });
     }
+    this.recent.add(key, text);
     return key;
   }
 
   async get(key: string): Promise<string> {
+    const cached = this.recent.get(key);
+    if (cached !== undefined) return cached;
     const file = this.pathOf(key);
     let text: string;
     try {
@@ -131,6 +153,7 @@ export class FsTextStore implements TextStore {
     if (actual !== key) {
       throw new StoreError('corrupt', `store file ${file} is damaged: its content hashes to ${actual}, not ${key}`, file);
     }
+    this.recent.add(key, text);
     return text;
   }
 
@@ -143,12 +166,10 @@ export class FsTextStore implements TextStore {
 
   async claim(name: string, text: string): Promise<string> {
     const file = this.memoPathOf(name);
-    const existing = await this.recall(name);
-    if (existing !== undefined) return existing;
     const dir = path.dirname(file);
     const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await fsp.mkdir(dir, { recursive: true });
+      await this.ensureFolder(dir);
       const fh = await fsp.open(tmp, 'wx');
       try {
         await fh.writeFile(text, 'utf8');
@@ -177,6 +198,37 @@ export class FsTextStore implements TextStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StoreError('io', `cannot read memo ${file}: ${errMessage(err)}`, file, { cause: err });
+    }
+  }
+}
+
+/** Recently used texts, least recently used dropped first, bounded by total characters. */
+class RecentTexts {
+  private readonly texts = new Map<string, string>();
+  private size = 0;
+  constructor(private readonly maxChars: number) {}
+
+  has(key: string): boolean {
+    return this.texts.has(key);
+  }
+
+  get(key: string): string | undefined {
+    const text = this.texts.get(key);
+    if (text !== undefined) {
+      this.texts.delete(key); // re-insert: most recently used last
+      this.texts.set(key, text);
+    }
+    return text;
+  }
+
+  add(key: string, text: string): void {
+    if (text.length > this.maxChars / 16 || this.texts.has(key)) return;
+    this.texts.set(key, text);
+    this.size += text.length;
+    for (const [k, t] of this.texts) {
+      if (this.size <= this.maxChars) break;
+      this.texts.delete(k);
+      this.size -= t.length;
     }
   }
 }

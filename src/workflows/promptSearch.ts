@@ -107,15 +107,16 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   const onePerPlay = patched(ONE_ACTIVITY_PER_PLAY);
   const perAgent = (options: (a: AgentConfig) => Omit<ActivityOptions, 'taskQueue'>) =>
     new Map(input.agents.map((a) => [a.name, proxyActivities<ToaActivities>({ taskQueue: agentTaskQueue(a), ...options(a) })]));
+  // Per attempt, a generation may first wait (at most about one request) for its endpoint's gate.
   const agentActs = perAgent((a) => ({
-    startToCloseTimeout: `${a.timeoutSeconds} seconds`,
+    startToCloseTimeout: `${a.timeoutSeconds * 2} seconds`,
     // A killed worker is noticed within this, not after the full request timeout.
     heartbeatTimeout: '30 seconds',
     retry: toRetryPolicy(input.retry),
   }));
   const playActs = perAgent((a) => ({
-    // A play also scores its response: an attempt may take the request and the reward timeouts.
-    startToCloseTimeout: `${a.timeoutSeconds + scoreTimeoutSeconds * 2} seconds`,
+    // A play also scores its response.
+    startToCloseTimeout: `${a.timeoutSeconds * 2 + scoreTimeoutSeconds * 2} seconds`,
     heartbeatTimeout: '30 seconds',
     // Our activities mark misconfiguration non-retryable where they throw it; repeating the
     // list of those types in every scheduled play would only grow history.

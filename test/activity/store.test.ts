@@ -68,7 +68,9 @@ describe('fs text store', () => {
     await expect(store.get('../etc/passwd')).rejects.toMatchObject({ code: 'bad-key' });
     const key = await store.put('original');
     writeFileSync(store.pathOf(key), 'tampered');
-    const err = await store.get(key).catch((e: unknown) => e);
+    // This process keeps what it wrote; another one (a fresh instance) reads the damaged file.
+    await expect(store.get(key)).resolves.toBe('original');
+    const err = await new FsTextStore(path.join(tmp.dir, 's')).get(key).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe('corrupt');
     expect((err as StoreError).message).toContain(store.pathOf(key));
