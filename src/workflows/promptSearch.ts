@@ -149,9 +149,14 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     (bestReward === null ? '' : `, best ${bestReward.toFixed(3)} from ${bestAgent}`) +
     (paused ? ' (paused)' : '');
 
+  /** Set when a play failed for good: the prompt fails once the plays in flight settle. */
+  let failure: unknown;
+
   /** Issues whatever the strategy wants now. Called at start, after every outcome, and on resume. */
   function launch(): void {
     if (paused || strategy.done()) return;
+    // Once the prompt is failing, plays still settling must not start new (paid) ones.
+    if (onePerPlay && failure !== undefined) return;
     for (const action of strategy.next()) {
       const play = run(action).finally(() => inFlight.delete(action.id));
       play.catch(() => undefined); // observed through Promise.race below; never an unhandled rejection
@@ -238,7 +243,6 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
 
   upsertSearchAttributes(searchAttributeUpdates({ status: 'running', generations: 0 }));
   setCurrentDetails(describe());
-  let failure: unknown;
   try {
     if (onePerPlay) {
       contextRef = await contextActs.putPlayContext({

@@ -146,7 +146,9 @@ test('429 storm with Retry-After, 500s, hangs past the timeout, malformed JSON: 
   expect(kinds.some((k) => k.startsWith('ServerError') && /500/.test(k))).toBe(true);
   expect(kinds.some((k) => /^Timeout|^timeout:/.test(k))).toBe(true);
 
-  // Fixed: retry re-runs only the failed prompt.
+  // Fixed: retry re-runs only the failed prompt, and re-pays none of the generations its failed
+  // run had already bought (each completed play left its generation in a memo): no request of
+  // the retry repeats one (same model, messages and seed) that was answered before.
   await openai.control.setFaults([]);
   const before = (await openai.control.stats()).requests;
   const retry = await e.toaRun('faults-retry', ['sweep', 'retry', sweepId]);
@@ -154,7 +156,14 @@ test('429 storm with Retry-After, 500s, hangs past the timeout, malformed JSON: 
   expect(await waitClosed(e.client, sweepId, 60000)).toBe('COMPLETED');
   const after = await statusJson(sweepId);
   expect(after).toMatchObject({ status: 'completed', failed: 0, done: 1, reused: prompts * 2 - 1 });
-  expect((await openai.control.stats()).requests - before).toBe(4);
+  const log = (await openai.control.requests()) as Array<{ index: number; model: string; messages: unknown; seed?: number; fault?: string }>;
+  const keyOf = (r: (typeof log)[number]) => JSON.stringify([r.model, r.messages, r.seed]);
+  const answered = new Set(log.filter((r) => r.index < before && !r.fault).map(keyOf));
+  const retryRequests = log.filter((r) => r.index >= before);
+  expect(retryRequests.length).toBe((await openai.control.stats()).requests - before);
+  expect(retryRequests.length).toBeGreaterThanOrEqual(1); // at least the play that got the malformed body
+  expect(retryRequests.length).toBeLessThanOrEqual(4);
+  expect(retryRequests.filter((r) => answered.has(keyOf(r)))).toEqual([]);
   expect(readRecords(recordsDir).size).toBe(prompts * 2);
 
   const result = {

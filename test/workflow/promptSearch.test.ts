@@ -162,3 +162,21 @@ test('one activity per play: a failing reward is retried without re-paying the g
   const rec = (await readRecord<PromptRecord>(h.recordsDir, 'wf-reward-flaky'))!.record;
   for (const r of rec.result.responses) expect(r.preview.length).toBeGreaterThan(0);
 });
+
+test('a failing prompt starts no new plays while the ones in flight settle', async () => {
+  // agent1 answers at once with a non-retryable 400; agent4's play takes 2.5 s and then succeeds.
+  h.openai.setFaults([{ kind: 'bad-request', model: 'fake-a', next: 1 }]);
+  const before = h.openai.stats.requests;
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1, parallelPlays: 2 });
+  const args = { ...(await input(method, 8, 'p-failing')), agents: [h.agents[0]!, h.agents[3]!] };
+  await expect(h.env.client.workflow.execute(promptSearch, { workflowId: 'wf-failing-parallel', taskQueue: MAIN_TASK_QUEUE, args: [args] })).rejects.toThrow(
+    /Workflow execution failed/,
+  );
+  h.openai.setFaults([]);
+  const history = await h.env.client.workflow.getHandle('wf-failing-parallel').fetchHistory();
+  const plays = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'play');
+  expect(plays).toHaveLength(2);
+  expect(h.openai.stats.requests - before).toBe(2);
+  // The slow play did finish (its cost is known) before the prompt failed.
+  expect((history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(1);
+});
