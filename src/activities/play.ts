@@ -58,9 +58,9 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
     if (!agent) throw configError(`play ${input.action.id}: agent "${input.action.agent}" is not in the play context`);
 
     const run = asyncLocalStorage.getStore()?.info.workflowExecution;
-    const memo = run && playMemoNames(run, input.contextRef, input.action, input.inputRefs);
+    const memo = run && playMemoNames(run.workflowId, input.contextRef, input.action, input.inputRefs);
     const genMemo = memo?.generation;
-    const rewardMemo = memo?.reward;
+    const rewardMemo = run && memo?.rewardInRun(run.runId);
 
     let gen = genMemo ? await recallJson<Generated>(store, genMemo) : undefined;
     if (!gen) {
@@ -101,15 +101,15 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
  * Shared with the record writer, which rebuilds a prompt's calls from these memos.
  */
 export function playMemoNames(
-  run: { workflowId: string; runId: string },
+  workflowId: string,
   contextRef: string,
   action: Action,
   inputRefs: string[],
-): { generation: string; reward: string } {
+): { generation: string; rewardInRun(runId: string): string } {
   const requestKey = sha256(JSON.stringify([contextRef, action.id, action.agent, action.kind, action.inputs, inputRefs]));
   return {
-    generation: `generation/${run.workflowId}/${action.id}/${requestKey}`,
-    reward: `reward/${run.workflowId}/${run.runId}/${action.id}/${requestKey}`,
+    generation: `generation/${workflowId}/${action.id}/${requestKey}`,
+    rewardInRun: (runId) => `reward/${workflowId}/${runId}/${action.id}/${requestKey}`,
   };
 }
 

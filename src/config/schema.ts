@@ -34,7 +34,7 @@ export const agentSchema = z
     systemPrompt: z.string().optional().describe('System message prepended to fresh and refine calls'),
     sampling: samplingSchema.prefault({}),
     parameters: z.number().positive().default(1e9).describe('Parameter count, for FLOPs estimates (2 × params × tokens)'),
-    maxConcurrency: z.number().int().positive().default(4).describe('Plays in flight per worker process (a play holds its slot while its response is scored)'),
+    maxConcurrency: z.number().int().positive().default(4).describe('Requests in flight to the endpoint per worker process'),
     requestsPerSecond: z.number().positive().optional().describe('Global limit across all workers (task queue rate limit)'),
     timeoutSeconds: z.number().positive().default(600).describe('Per-attempt request timeout'),
     pricing: z

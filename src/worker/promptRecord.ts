@@ -2,8 +2,8 @@
  * Rebuilds a prompt's full result (responses, tree, anytime curve) from its trace and per-call
  * facts, by replaying the deterministic strategy: the workflow never ships the tree through
  * history. The per-call facts come either in the input (two-activity workflows) or from the
- * write-once memos the `play` activities left in the store, which hold exactly what each play
- * returned to the workflow.
+ * write-once generation memos the `play` activities left in the store (exactly what each play
+ * returned to the workflow) plus the rewards the workflow observed.
  */
 import { playMemoNames, requireMemo, type Generated } from '../activities/play';
 import { previewOf } from '../activities/texts';
@@ -24,8 +24,11 @@ export async function buildPromptRecord(input: WritePromptRecordInput, store: Te
       if (!c) throw new Error(`record of ${header.workflowId}: response ${action.id} has no recorded call`);
       return c;
     }
-    if (!input.memos) throw new Error(`record of ${header.workflowId}: neither calls nor memos given`);
-    return callFromMemos(store, { workflowId: header.workflowId, ...input.memos }, action, calls);
+    const memos = input.memos;
+    if (!memos) throw new Error(`record of ${header.workflowId}: neither calls nor memos given`);
+    const reward = memos.rewards[calls.size];
+    if (reward === undefined) throw new Error(`record of ${header.workflowId}: no reward for play ${action.id} (observation ${calls.size + 1})`);
+    return callFromMemos(store, header.workflowId, memos.contextRef, action, reward, calls);
   };
   const strategy = createStrategy(header.methodSpec, agents.map((a) => a.name), header.budget, header.seed);
   const result = await replayTrace(strategy, input.trace, async (action) => {
@@ -51,17 +54,17 @@ export async function buildPromptRecord(input: WritePromptRecordInput, store: Te
   };
 }
 
-/** One play's facts from its memos (its inputs were replayed before it, so their refs are known). */
+/** One play's facts from its generation memo (its inputs were replayed before it, so their refs are known). */
 async function callFromMemos(
   store: TextStore,
-  run: { workflowId: string; runId: string; contextRef: string },
+  workflowId: string,
+  contextRef: string,
   action: Action,
+  reward: number,
   earlier: Map<string, CallRecord>,
 ): Promise<CallRecord> {
   const inputRefs = action.inputs.map((id) => earlier.get(id)!.ref);
-  const names = playMemoNames(run, run.contextRef, action, inputRefs);
-  const what = `record of ${run.workflowId}: play ${action.id}`;
-  const gen = await requireMemo<Generated>(store, names.generation, what);
-  const { reward } = await requireMemo<{ reward: number }>(store, names.reward, what);
+  const { generation } = playMemoNames(workflowId, contextRef, action, inputRefs);
+  const gen = await requireMemo<Generated>(store, generation, `record of ${workflowId}: play ${action.id}`);
   return { actionId: action.id, agent: action.agent, ...gen, reward };
 }

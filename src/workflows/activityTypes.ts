@@ -17,8 +17,12 @@ export interface WritePromptRecordInput {
   trace: TraceStep[];
   /** Two-activity path: every call's facts. */
   calls?: CallRecord[];
-  /** One-activity-per-play path: the calls are read from the plays' memos in the store instead. */
-  memos?: { contextRef: string; runId: string };
+  /**
+   * One-activity-per-play path: each play's generation facts are read from its memo in the
+   * store; the rewards (as the search observed them, in trace order) come from the workflow, so
+   * a record never depends on a run-scoped memo (a reset workflow has a new run ID).
+   */
+  memos?: { contextRef: string; rewards: number[] };
 }
 
 export interface DatasetPageInput {

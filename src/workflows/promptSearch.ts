@@ -299,7 +299,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     trace,
     // One activity per play: the record writer reads each play's facts from its memos, so the
     // calls do not go through history a second time.
-    ...(onePerPlay ? { memos: { contextRef: contextRef!, runId: info.runId } } : { calls }),
+    ...(onePerPlay ? { memos: { contextRef: contextRef!, rewards: calls.map((c) => c.reward) } } : { calls }),
   });
   upsertSearchAttributes(searchAttributeUpdates({ status: 'completed', generations: summary.generations, bestReward: summary.bestReward }));
   setCurrentDetails(`${describe()} (done)`);

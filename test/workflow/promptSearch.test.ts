@@ -180,3 +180,35 @@ test('a failing prompt starts no new plays while the ones in flight settle', asy
   // The slow play did finish (its cost is known) before the prompt failed.
   expect((history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(1);
 });
+
+test('a workflow reset to mid-search re-pays no generation and still writes its record', async () => {
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
+  const first = await h.env.client.workflow.execute(promptSearch, {
+    workflowId: 'wf-reset',
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [await input(method, 6, 'p-reset')],
+  });
+  const handle = h.env.client.workflow.getHandle('wf-reset');
+  const { runId } = await handle.describe();
+  const events = (await handle.fetchHistory()).events ?? [];
+  // The workflow task that followed the third play's completion: plays 1-3 stay in history (their
+  // run-scoped reward memos belong to the old run), plays 4-6 run again in the new run.
+  const thirdDone = events.filter((e) => e.activityTaskCompletedEventAttributes)[2]!;
+  const resetPoint = events.find((e) => e.workflowTaskCompletedEventAttributes && Number(e.eventId) > Number(thirdDone.eventId))!;
+  const before = { gen: h.openai.stats.requests, rm: h.reward.stats.requests };
+  const { runId: newRunId } = await h.env.client.workflowService.resetWorkflowExecution({
+    namespace: h.env.namespace ?? 'default',
+    workflowExecution: { workflowId: 'wf-reset', runId },
+    workflowTaskFinishEventId: resetPoint.eventId,
+    requestId: 'reset-test-1',
+    reason: 'test: reset mid-search',
+  });
+  const again = await h.env.client.workflow.getHandle('wf-reset', newRunId!).result();
+  expect(again.generations).toBe(6);
+  expect(again.bestReward).toBe(first.bestReward);
+  expect(h.openai.stats.requests - before.gen).toBe(0);
+  expect(h.reward.stats.requests - before.rm).toBe(3);
+  const rec = (await readRecord<PromptRecord>(h.recordsDir, 'wf-reset'))!.record;
+  expect(rec.result.responses).toHaveLength(6);
+  expect(rec.result.bestReward).toBe(first.bestReward);
+});
