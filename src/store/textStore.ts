@@ -113,8 +113,20 @@ export class FsTextStore implements TextStore {
       this.recent.add(key, text);
       return key;
     }
+    try {
+      // rename over an existing file with the same content is harmless (another writer won).
+      await this.writeDurably(file, text, (tmp) => fsp.rename(tmp, file));
+    } catch (err) {
+      throw new StoreError('io', `cannot write ${file}: ${errMessage(err)}`, file, { cause: err });
+    }
+    this.recent.add(key, text);
+    return key;
+  }
+
+  /** Writes `text` to a synced temp file beside `file`, then lets `publish` put it in place. */
+  private async writeDurably(file: string, text: string, publish: (tmp: string) => Promise<void>): Promise<void> {
     const dir = path.dirname(file);
-    const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       await this.ensureFolder(dir);
       const fh = await fsp.open(tmp, 'wx');
@@ -124,14 +136,10 @@ export class FsTextStore implements TextStore {
       } finally {
         await fh.close();
       }
-      // rename over an existing file with the same content is harmless (another writer won).
-      await fsp.rename(tmp, file);
-    } catch (err) {
+      await publish(tmp);
+    } finally {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
-      throw new StoreError('io', `cannot write ${file}: ${errMessage(err)}`, file, { cause: err });
     }
-    this.recent.add(key, text);
-    return key;
   }
 
   async get(key: string): Promise<string> {
@@ -166,19 +174,9 @@ export class FsTextStore implements TextStore {
 
   async claim(name: string, text: string): Promise<string> {
     const file = this.memoPathOf(name);
-    const dir = path.dirname(file);
-    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await this.ensureFolder(dir);
-      const fh = await fsp.open(tmp, 'wx');
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
       // link() never replaces an existing file: exactly one writer wins, atomically.
-      await fsp.link(tmp, file);
+      await this.writeDurably(file, text, (tmp) => fsp.link(tmp, file));
       return text;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -186,8 +184,6 @@ export class FsTextStore implements TextStore {
         if (winner !== undefined) return winner;
       }
       throw new StoreError('io', `cannot write memo ${file}: ${errMessage(err)}`, file, { cause: err });
-    } finally {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
     }
   }
 
