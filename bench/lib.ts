@@ -17,6 +17,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type DevServerHandle } from '../src/server/devServer';
 import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
 import { createActivities, type Activities } from '../src/activities';
+import { Gate } from '../src/activities/gate';
 import type { StoreSpec } from '../src/activities/types';
 import { createStrategy, tracing, type TraceStep } from '../src/search';
 import { deriveSeed } from '../src/search/prng';
@@ -255,23 +256,6 @@ export function agent(baseURL: string, name: string, model: string, over: Partia
 // ---------------------------------------------------------------------------------------------
 // In-process driver: the same strategy and the same activity functions, no Temporal.
 
-export class Semaphore {
-  private waiting: Array<() => void> = [];
-  private used = 0;
-  constructor(private readonly slots: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.used >= this.slots) await new Promise<void>((r) => this.waiting.push(r));
-    else this.used++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.used--;
-    }
-  }
-}
-
 export interface InProcessInput {
   promptId: string;
   promptRef: string;
@@ -303,7 +287,7 @@ export interface InProcessResult {
 export async function runInProcess(
   input: InProcessInput,
   acts: Activities,
-  slots: { byAgent: Map<string, Semaphore>; score: Semaphore },
+  slots: { byAgent: Map<string, Gate>; score: Gate },
 ): Promise<InProcessResult> {
   const trace: TraceStep[] = [];
   const strategy = tracing(createStrategy(input.method, input.agents.map((a) => a.name), input.budget, input.seed), trace);
@@ -371,7 +355,7 @@ export async function runInProcess(
 }
 
 export function inProcessSlots(agents: AgentConfig[], scoreSlots = 64) {
-  return { byAgent: new Map(agents.map((a) => [a.name, new Semaphore(a.maxConcurrency)])), score: new Semaphore(scoreSlots) };
+  return { byAgent: new Map(agents.map((a) => [a.name, new Gate(a.maxConcurrency)])), score: new Gate(scoreSlots) };
 }
 
 export { createActivities };

@@ -46,6 +46,16 @@ export class Gate {
     });
   }
 
+  /** Runs `fn` holding a place. */
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
   private releaser(): () => void {
     let released = false;
     return () => {

@@ -62,8 +62,7 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
     const genMemo = memo?.generation;
     const rewardMemo = run && memo?.rewardInRun(run.runId);
 
-    let gen = genMemo ? await recallJson<Generated>(store, genMemo) : undefined;
-    if (!gen) {
+    const gen = await memoised<Generated>(store, genMemo, async () => {
       const g = await deps.generate({
         agent,
         store: input.store,
@@ -74,13 +73,10 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
         seed: deriveSeed(ctx.seed, ctx.promptId, input.action.id),
         label: `${ctx.promptId} ${input.action.id}`,
       });
-      gen = { ref: g.ref, promptTokens: g.promptTokens, completionTokens: g.completionTokens, latencyMs: g.latencyMs };
-      if (genMemo) gen = await claimJson(store, genMemo, gen);
-    }
-
-    let scored = rewardMemo ? await recallJson<{ reward: number }>(store, rewardMemo) : undefined;
-    if (!scored) {
-      scored = await deps.score({
+      return { ref: g.ref, promptTokens: g.promptTokens, completionTokens: g.completionTokens, latencyMs: g.latencyMs };
+    });
+    const scored = await memoised<{ reward: number }>(store, rewardMemo, async () => {
+      const { reward } = await deps.score({
         reward: ctx.reward,
         store: input.store,
         promptRef: ctx.promptRef,
@@ -89,8 +85,8 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
         promptId: ctx.promptId,
         model: agent.model,
       });
-      if (rewardMemo) scored = await claimJson(store, rewardMemo, { reward: scored.reward });
-    }
+      return { reward };
+    });
     return { ref: gen.ref, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens, reward: scored.reward };
   };
 }
@@ -139,6 +135,13 @@ async function recallJson<T>(store: TextStore, name: string): Promise<T | undefi
   } catch {
     return undefined; // a torn memo cannot exist (write-once via link), but never trust one blindly
   }
+}
+
+/** The value memoised under `name`, else `compute()` claimed there (the first writer's value wins). No name: no memo. */
+async function memoised<T>(store: TextStore, name: string | undefined, compute: () => Promise<T>): Promise<T> {
+  if (!name) return compute();
+  const known = await recallJson<T>(store, name);
+  return known ?? claimJson(store, name, await compute());
 }
 
 async function claimJson<T>(store: TextStore, name: string, value: T): Promise<T> {

@@ -189,7 +189,6 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       seed: deriveSeed(input.seed, input.promptId, action.id),
       label: `${input.promptId} ${action.id}`,
     }]);
-    refs.set(action.id, gen.ref);
     const { reward } = await scoreActs.score.executeWithOptions({ summary: `score ${action.id}: ${gen.preview.slice(0, 40)}` }, [{
       reward: input.reward,
       store: input.store,
@@ -202,15 +201,14 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     return { ...gen, reward };
   }
 
-  let upsertedAt = 0;
+  let upserted: { generations: number; bestReward: number | null } = { generations: 0, bestReward: null };
   /** Search attributes for the UI: every play on the old path; on the new, on improvement or every tenth. */
-  function upsertProgress(improved: boolean): void {
-    if (onePerPlay && !improved && calls.length - upsertedAt < Math.max(1, Math.ceil(input.budget / 10))) return;
-    upsertedAt = calls.length;
+  function upsertProgress(): void {
+    const improved = bestReward !== upserted.bestReward;
+    if (onePerPlay && !improved && calls.length - upserted.generations < Math.max(1, Math.ceil(input.budget / 10))) return;
+    upserted = { generations: calls.length, bestReward };
     upsertSearchAttributes(searchAttributeUpdates({ generations: calls.length, bestReward }));
   }
-
-  let improvedSinceUpsert = false;
 
   async function run(action: Action): Promise<void> {
     const agent = agentsByName.get(action.agent);
@@ -234,7 +232,6 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     if (bestReward === null || reward > bestReward) {
       bestReward = reward;
       bestAgent = agent.name;
-      improvedSinceUpsert = true;
     }
     strategy.observe({ actionId: action.id, reward, promptTokens: out.promptTokens, completionTokens: out.completionTokens });
     setCurrentDetails(describe());
@@ -273,8 +270,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       }
       // Wait for the next completion; a failed play fails the prompt (after Temporal's retries).
       await Promise.race(inFlight.values());
-      upsertProgress(improvedSinceUpsert);
-      improvedSinceUpsert = false;
+      upsertProgress();
     }
   } catch (err) {
     failure = err;

@@ -76,3 +76,10 @@ test('generate lets at most maxConcurrency requests reach one endpoint from this
     tmp.cleanup();
   }
 });
+
+test('Gate.run holds a place for the call and frees it even when the call throws', async () => {
+  const gate = new Gate(1);
+  await expect(gate.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  expect(gate.busy).toBe(0);
+  await expect(gate.run(async () => gate.busy)).resolves.toBe(1);
+});
