@@ -8,13 +8,14 @@
  *
  *   { "workflowId": "<id>", "record": <the record> }
  *
- * Writes are atomic (temp file in the same folder, fsync, rename, fsync of the folder) and
- * idempotent: the same content again is a no-op; different content replaces the file (the
+ * Writes are atomic (temp file in `.tmp/` beside the records, fsync, rename, fsync of the
+ * folder; temp files a killed writer left are removed by the next write) and idempotent: the same content again is a no-op; different content replaces the file (the
  * last completion of a workflow wins, e.g. after a reset).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { removeOrphanTemps, tempFolderOf, tempPathIn } from './tempFiles';
 
 export interface RecordFile<T = unknown> {
   workflowId: string;
@@ -64,11 +65,14 @@ export async function writeRecordAtomic<T>(
   const file = recordPath(dir, workflowId);
   const body = `${JSON.stringify({ workflowId, record } satisfies RecordFile<T>)}\n`;
   const folder = path.dirname(file);
+  const tempFolder = tempFolderOf(folder);
   try {
-    await fsp.mkdir(folder, { recursive: true });
+    await fsp.mkdir(tempFolder, { recursive: true });
   } catch (err) {
     throw new Error(`cannot create records folder ${folder}: ${errMessage(err)}`, { cause: err });
   }
+  // The write a SIGKILL interrupted is retried, so orphans never outlive the next write.
+  await removeOrphanTemps(tempFolder);
   try {
     if ((await fsp.readFile(file, 'utf8')) === body) return { path: file, written: false };
   } catch (err) {
@@ -76,7 +80,7 @@ export async function writeRecordAtomic<T>(
       throw new Error(`cannot read existing record ${file}: ${errMessage(err)}`, { cause: err });
     }
   }
-  const tmp = path.join(folder, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathIn(tempFolder, path.basename(file));
   try {
     const fh = await fsp.open(tmp, 'wx');
     try {

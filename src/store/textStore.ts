@@ -4,17 +4,18 @@
  * stays small.
  *
  * The `fs` implementation lays texts out as `<root>/texts/ab/<sha256>.txt` (`ab` = the first
- * two hex digits). Writes are atomic (temp file in the same folder, fsync, rename) and
+ * two hex digits). Writes are atomic (temp file in `<root>/.tmp`, fsync, rename) and
  * idempotent (putting a text that is already stored is a no-op), so concurrent workers and
  * retried activities can put the same text safely. Reads verify the hash, so a damaged file
  * is reported instead of silently served.
  *
  * No Temporal imports here: activities translate a StoreError into a workflow failure.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { StoreSpec } from '../activities/types';
+import { removeOrphanTemps, tempFolderOf, tempPathIn } from './tempFiles';
 
 export interface TextStore {
   /** Stores `text` and returns its key (sha256 hex of its UTF-8 bytes). Idempotent. */
@@ -82,6 +83,16 @@ export class FsTextStore implements TextStore {
     this.folders.add(dir);
   }
 
+  /** The temp folder, created (and cleared of a killed writer's leftovers) once per process. */
+  private async tempFolder(): Promise<string> {
+    const dir = tempFolderOf(this.root);
+    if (!this.folders.has(dir)) {
+      await this.ensureFolder(dir);
+      await removeOrphanTemps(dir);
+    }
+    return dir;
+  }
+
   /** Where the text with this key lives (whether or not it exists). */
   pathOf(key: string): string {
     if (!isTextKey(key)) {
@@ -123,12 +134,11 @@ export class FsTextStore implements TextStore {
     return key;
   }
 
-  /** Writes `text` to a synced temp file beside `file`, then lets `publish` put it in place. */
+  /** Writes `text` to a synced temp file, then lets `publish` put it in place as `file`. */
   private async writeDurably(file: string, text: string, publish: (tmp: string) => Promise<void>): Promise<void> {
-    const dir = path.dirname(file);
-    const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = tempPathIn(await this.tempFolder(), path.basename(file));
     try {
-      await this.ensureFolder(dir);
+      await this.ensureFolder(path.dirname(file));
       const fh = await fsp.open(tmp, 'wx');
       try {
         await fh.writeFile(text, 'utf8');

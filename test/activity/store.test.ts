@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { promises as fsp, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   FsTextStore,
@@ -12,6 +13,7 @@ import {
   recordPath,
   writeRecordAtomic,
 } from '../../src/store';
+import { FOREIGN_ORPHAN_AGE_MS, tempPathIn } from '../../src/store/tempFiles';
 import { tmpDir } from '../support/tmp';
 
 let tmp: ReturnType<typeof tmpDir>;
@@ -119,7 +121,7 @@ describe('records', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => writeRecordAtomic(dir, 'race', { i, pad: 'x'.repeat(10000) })));
     const race = await readRecord<{ i: number }>(dir, 'race');
     expect(race?.record.i).toBeGreaterThanOrEqual(0);
-    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(path.join(dir, '.tmp'))).toEqual([]);
   });
 
   test('long IDs get a shortened name and still read back', async () => {
@@ -139,6 +141,49 @@ describe('records', () => {
     writeFileSync(path.join(dir, 'bad.json'), '{not json');
     await expect(readRecords(dir)).rejects.toThrow(path.join(dir, 'bad.json'));
     await expect(writeRecordAtomic(dir, '', {})).rejects.toThrow(/non-empty/);
+  });
+});
+
+/** Temp files as other writers would leave them in `folder`: one per case. */
+function plantTemps(folder: string): { deadHere: string; aliveHere: string; oldForeign: string; freshForeign: string } {
+  const dead = spawnSync(process.execPath, ['-e', '']).pid;
+  const ours = tempPathIn(folder, 'x.json');
+  const withPid = (pid: number): string => ours.replace(`.${process.pid}.`, `.${pid}.`);
+  const t = {
+    deadHere: withPid(dead), // a writer on this host that was killed mid-write
+    aliveHere: withPid(process.ppid), // a writer on this host still running
+    oldForeign: path.join(folder, 'y.json.0badc0de.7.0123456789ab.tmp'), // another host, long ago
+    freshForeign: path.join(folder, 'z.json.0badc0de.7.0123456789ab.tmp'), // another host, now
+  };
+  for (const f of Object.values(t)) writeFileSync(f, 'partial');
+  const old = (Date.now() - FOREIGN_ORPHAN_AGE_MS - 60000) / 1000;
+  utimesSync(t.oldForeign, old, old);
+  return t;
+}
+
+function remaining(folder: string): string[] {
+  return readdirSync(folder)
+    .map((n) => path.join(folder, n))
+    .sort();
+}
+
+describe('temp files of a killed writer', () => {
+  test('records: temp files live in records/.tmp; the next write removes orphans, not live writes', async () => {
+    const dir = path.join(tmp.dir, 'records');
+    await writeRecordAtomic(dir, 'first', 1);
+    expect(readdirSync(dir).sort()).toEqual(['.tmp', 'first.json']);
+    const t = plantTemps(path.join(dir, '.tmp'));
+    await writeRecordAtomic(dir, 'second', 2);
+    expect(remaining(path.join(dir, '.tmp'))).toEqual([t.aliveHere, t.freshForeign].sort());
+    expect((await readRecords(dir)).map((r) => r.workflowId)).toEqual(['first', 'second']);
+  });
+
+  test('store: a new process removes orphans from <root>/.tmp on its first write', async () => {
+    const root = path.join(tmp.dir, 's');
+    await new FsTextStore(root).put('before');
+    const t = plantTemps(path.join(root, '.tmp'));
+    await new FsTextStore(root).claim('memo', 'value');
+    expect(remaining(path.join(root, '.tmp'))).toEqual([t.aliveHere, t.freshForeign].sort());
   });
 });
 

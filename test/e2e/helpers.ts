@@ -316,7 +316,10 @@ export function sweepIdFrom(out: string): string {
   return m[1];
 }
 
-/** Record files of a sweep: name → parsed record. Fails on leftover temp files. */
+/**
+ * Record files of a sweep: name → parsed record. Fails on any other file, including temp files
+ * in `.tmp/` (a killed writer's leftovers must be gone once a later write has run).
+ */
 export function readRecords(
   recordsDir: string,
 ): Map<string, { workflowId: string; promptId: string; method: string; result: { responses: unknown[] } }> {
