@@ -7,6 +7,10 @@
  *
  *   node dist-bench/bench/scale.js                  sizes 250, 500, 1000
  *   BENCH_SCALE_SIZES=10000 node dist-bench/bench/scale.js
+ *
+ * Memory profiling of the sweep's worker: BENCH_MEM_LOG=<file> (JS heap vs RSS every 2 s),
+ * BENCH_HEAP_SNAPSHOTS=60,240 (snapshots at those seconds), BENCH_WORKER_NODE_ARGS="--expose-gc"
+ * (every 5th sample after a full GC), BENCH_SCALE_HISTORY=0 (skip the history phase).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -66,7 +70,7 @@ async function sweepRun(n: number) {
   const openai = await startFake('openai', { defaultModel: { quality: 0.5, noise: 0.2, words: WORDS }, seed: 1, keepRequests: 0 });
   const reward = await startFake('reward', { keepRequests: 0 } as never);
   const agents: AgentConfig[] = [agent(openai.url, 'agent1', 'fake-a', { maxConcurrency: SLOTS }), agent(openai.url, 'agent2', 'fake-b', { maxConcurrency: SLOTS })];
-  const worker = await startWorkerProc(srv.address, agents);
+  const worker = await startWorkerProc(srv.address, agents, { nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean) });
   const file = path.join(dir, 'prompts.jsonl');
   fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, instruction: `Scale question ${i}: explain tides.` })).join('\n') + '\n');
   const plan: SweepPlan = {
@@ -196,7 +200,8 @@ async function historyPerBudget() {
 
 async function main() {
   const load0 = loadNow();
-  const history = await historyPerBudget();
+  // BENCH_SCALE_HISTORY=0: sweeps only (e.g. when profiling the worker's memory)
+  const history = process.env.BENCH_SCALE_HISTORY === '0' ? { rows: [], breakdown: {} } : await historyPerBudget();
   const sweeps = [];
   for (const n of SIZES) if (n > 0) sweeps.push(await sweepRun(n));
   const name = process.env.BENCH_SCALE_SIZES ? `scale-${SIZES.filter((n) => n > 0).join('-') || 'history'}` : 'scale';

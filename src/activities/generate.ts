@@ -18,6 +18,7 @@ import { APIUserAbortError } from 'openai';
 import type { AgentConfig } from '../config/schema';
 import { buildMessages, TemplateError, type TemplateOverrides } from '../prompts';
 import { withCallContext } from './context';
+import { startDeadline } from './deadline';
 import { Gate } from './gate';
 import { configError, fromOpenAIError, malformedResponse, oneLine, timeoutFailure, type CallSite } from './errors';
 import { readApiKey } from './http';
@@ -116,18 +117,18 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
     const { raw, latencyMs } = await withCallContext(`${what} ${action.id}`, async (ctx) => {
       // Waiting for the endpoint heartbeats like the call itself, and ends on cancellation.
       const release = await gate.acquire(ctx.signal);
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([deadline, ctx.signal]);
+      const deadline = startDeadline(timeoutMs, ctx.signal);
       const started = performance.now();
       try {
-        const response = await client.chat.completions.create(body, { signal, timeout: timeoutMs }).asResponse();
+        const response = await client.chat.completions.create(body, { signal: deadline.signal, timeout: timeoutMs }).asResponse();
         const text = await response.text();
         return { raw: text, latencyMs: Math.round(performance.now() - started) };
       } catch (err) {
         if (ctx.signal.aborted) throw err; // becomes CancelledFailure
-        if (deadline.aborted && (err instanceof APIUserAbortError || isAbort(err))) throw timeoutFailure(site, timeoutMs);
+        if (deadline.expired && (err instanceof APIUserAbortError || isAbort(err))) throw timeoutFailure(site, timeoutMs);
         throw fromOpenAIError(site, err, timeoutMs);
       } finally {
+        deadline.clear();
         release();
       }
     });

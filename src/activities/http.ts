@@ -12,6 +12,7 @@ import {
   transportFailure,
   type CallSite,
 } from './errors';
+import { startDeadline } from './deadline';
 
 export interface PostJsonOptions {
   /** Per-attempt timeout: the whole exchange, body included. */
@@ -37,22 +38,23 @@ export async function postJson(site: CallSite, body: unknown, opts: PostJsonOpti
   } catch {
     throw configError(`${site.what}: invalid URL ${JSON.stringify(site.url)}`);
   }
-  const deadline = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+  const deadline = startDeadline(opts.timeoutMs, opts.signal);
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...opts.headers };
   if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
   let status: number;
   let resHeaders: Headers;
   let text: string;
   try {
-    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: deadline.signal });
     status = res.status;
     resHeaders = res.headers;
     text = await res.text();
   } catch (err) {
     if (opts.signal?.aborted) throw err;
-    if (deadline.aborted) throw timeoutFailure(s, opts.timeoutMs);
+    if (deadline.expired) throw timeoutFailure(s, opts.timeoutMs);
     throw transportFailure(s, err, opts.timeoutMs);
+  } finally {
+    deadline.clear();
   }
   if (status < 200 || status >= 300) throw statusFailure(s, status, resHeaders, text);
   try {

@@ -156,13 +156,3 @@ function describeNetworkError(err: unknown): string {
   const msg = typeof cause?.message === 'string' && cause.message ? cause.message : err.message;
   return oneLine(typeof code === 'string' ? `${code}: ${msg}` : msg, 160);
 }
-
-/**
- * Combines the caller's cancellation signal with a per-attempt timeout. When the caller's signal
- * fires, its reason is rethrown as is (cancellation is not a reward failure and must not be
- * classified as retryable).
- */
-export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}

@@ -32,6 +32,7 @@ import {
   RewardErrorType,
   safeUrl,
 } from './httpErrors';
+import { startDeadline } from '../activities/deadline';
 import type { RewardArgs } from './types';
 
 export const DEFAULT_RUBRIC = [
@@ -140,13 +141,13 @@ function classifyOpenAIError(
   url: string,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-  timeout: AbortSignal,
+  timedOut: boolean,
   key?: string,
 ): unknown {
   if (signal?.aborted) return signal.reason ?? err;
   // Our own timeout signal decides "timeout": the client's detection depends on the abort error's
   // realm (it misses DOMException under jest's vm), ours does not.
-  if (timeout.aborted || err instanceof OpenAI.APIConnectionTimeoutError)
+  if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError)
     return networkFailure('llm-judge', url, err, timeoutMs, true);
   if (err instanceof OpenAI.APIUserAbortError) return err;
   if (err instanceof OpenAI.APIConnectionError) return networkFailure('llm-judge', url, err.cause ?? err, timeoutMs);
@@ -178,14 +179,13 @@ export async function llmJudgeReward(args: RewardArgs): Promise<number> {
 
   const ask = async (): Promise<string> => {
     let completion: OpenAI.Chat.Completions.ChatCompletion;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const deadline = startDeadline(timeoutMs, args.signal);
     try {
-      completion = await client.chat.completions.create(
-        { model: spec.model, messages, temperature: 0 },
-        { signal: args.signal ? AbortSignal.any([args.signal, timeout]) : timeout },
-      );
+      completion = await client.chat.completions.create({ model: spec.model, messages, temperature: 0 }, { signal: deadline.signal });
     } catch (err) {
-      throw classifyOpenAIError(err, url, timeoutMs, args.signal, timeout, apiKey);
+      throw classifyOpenAIError(err, url, timeoutMs, args.signal, deadline.expired, apiKey);
+    } finally {
+      deadline.clear();
     }
     const choice = completion?.choices?.[0];
     if (!choice || typeof choice !== 'object' || !choice.message)

@@ -37,6 +37,7 @@ import {
   readApiKey,
   RewardErrorType,
 } from './httpErrors';
+import { startDeadline } from '../activities/deadline';
 import type { RewardArgs } from './types';
 
 type Api = 'pooling' | 'classify' | 'score';
@@ -89,8 +90,7 @@ export async function vllmReward(args: RewardArgs): Promise<number> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
 
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = args.signal ? AbortSignal.any([args.signal, timeout]) : timeout;
+  const deadline = startDeadline(timeoutMs, args.signal);
   let res: Response;
   let text: string;
   try {
@@ -98,12 +98,14 @@ export async function vllmReward(args: RewardArgs): Promise<number> {
       method: 'POST',
       headers,
       body: JSON.stringify(vllmRequest(api, spec.model, args.prompt, args.response)),
-      signal,
+      signal: deadline.signal,
     });
     text = await res.text();
   } catch (err) {
     if (args.signal?.aborted) throw args.signal.reason ?? err; // cancellation, not a reward failure
-    throw networkFailure('vllm-reward', url, err, timeoutMs, timeout.aborted || undefined);
+    throw networkFailure('vllm-reward', url, err, timeoutMs, deadline.expired || undefined);
+  } finally {
+    deadline.clear();
   }
   if (!res.ok) throw httpStatusFailure('vllm-reward', url, res.status, text, res.headers.get('retry-after'), apiKey);
   let body: unknown;

@@ -3,6 +3,8 @@
  * OpenAI and fake reward servers (test doubles), inside MockActivityEnvironment so it sees a
  * workflow ID and run ID like in a worker. What matters: nothing paid for is paid twice.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { createActivities } from '../../src/activities';
@@ -43,7 +45,7 @@ afterEach(() => tmp.cleanup());
 const { play, putPlayContext } = createActivities({ env: {} });
 const fresh: Action = { id: 'r1', agent: 'a1', kind: 'fresh', inputs: [] };
 
-async function playInput(action: Action = fresh, inputRefs: string[] = []): Promise<PlayInput> {
+async function playInput(action: Action = fresh, inputRefs: string[] = [], seed = 5): Promise<PlayInput> {
   const s = openStore(store);
   const context: PlayContext = {
     agents: [fakeAgent(openai.url, { name: 'a1', model: 'fake-a' }), fakeAgent(openai.url, { name: 'a2', model: 'fake-b' })],
@@ -51,7 +53,7 @@ async function playInput(action: Action = fresh, inputRefs: string[] = []): Prom
     templates: {},
     promptId: 'p7',
     promptRef: await s.put('What is 6 times 7?'),
-    seed: 5,
+    seed,
   };
   return { store, contextRef: await putPlayContext({ store, context }), action, inputRefs };
 }
@@ -141,4 +143,33 @@ test('outside an activity (no workflow run) nothing is memoised', async () => {
   await play(input);
   await play(input);
   expect(openai.stats.requests).toBe(2);
+});
+
+/** True once `ref`'s target has been garbage-collected (full GCs, a few turns apart). */
+async function collected(ref: WeakRef<object>): Promise<boolean> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const turn = () => new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 10; i++) {
+    // deref() keeps the target alive until the end of the current job: collect in a later one
+    await turn();
+    gc();
+    await turn();
+    if (ref.deref() === undefined) return true;
+  }
+  return false;
+}
+
+test('a finished play keeps nothing of its activity alive (no cached promise, no pending timer)', async () => {
+  // A worker runs thousands of plays: anything made inside an activity that outlives it (a cached
+  // promise, an unexpired timeout timer) holds that activity's whole context in memory.
+  await inRun('warm-up').play(await playInput()); // connections to the doubles are opened (and kept) here
+  const input = await playInput(fresh, [], 6); // a context this worker has not loaded yet
+  const ref = await (async () => {
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'wf-1', runId: 'run-2' } } as Partial<Info>);
+    await env.run(play, input);
+    return new WeakRef(env.context);
+  })();
+  expect(openai.stats.requests).toBe(2);
+  expect(await collected(ref)).toBe(true);
 });
