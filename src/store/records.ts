@@ -9,8 +9,9 @@
  *   { "workflowId": "<id>", "record": <the record> }
  *
  * Writes are atomic (temp file in `.tmp/` beside the records, fsync, rename, fsync of the
- * folder; temp files a killed writer left are removed by the next write) and idempotent: the same content again is a no-op; different content replaces the file (the
- * last completion of a workflow wins, e.g. after a reset).
+ * folder; temp files a killed writer left are removed by the next write) and idempotent: the
+ * same content again is a no-op; different content replaces the file (the last completion of
+ * a workflow wins, e.g. after a reset).
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
