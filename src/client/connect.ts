@@ -35,7 +35,7 @@ export async function connectToa(opts: { startEmbedded?: boolean } = {}): Promis
     target,
     namespace: target.namespace,
     address: target.address,
-    uiUrl: target.uiUrl ?? process.env.TEMPORAL_UI_URL,
+    uiUrl: uiBaseFor(target, process.env),
     nativeConnection() {
       installWorkerLogging(); // must precede the first native connection, which creates the runtime
       native ??= NativeConnection.connect(connectionOptions(target) as Parameters<typeof NativeConnection.connect>[0]).catch((err: Error) => {
@@ -50,9 +50,24 @@ export async function connectToa(opts: { startEmbedded?: boolean } = {}): Promis
   };
 }
 
+/**
+ * The Temporal UI for a target: the embedded server's own, else TEMPORAL_UI_URL, else Temporal
+ * Cloud's for its addresses (namespace or regional API-key endpoint). A self-hosted cluster's
+ * UI can be anywhere (the compose file puts it on :8080), so it is not guessed: a wrong link is
+ * worse than none.
+ */
+export function uiBaseFor(target: Pick<TemporalTarget, 'address' | 'uiUrl'>, env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = env.TEMPORAL_UI_URL?.trim().replace(/\/+$/, '');
+  if (target.uiUrl) return target.uiUrl;
+  if (fromEnv) return fromEnv;
+  return /\.(tmprl\.cloud|api\.temporal\.io)(:\d+)?$/.test(target.address) ? 'https://cloud.temporal.io' : undefined;
+}
+
+export const UNKNOWN_UI = 'unknown: set TEMPORAL_UI_URL to your Temporal UI (e.g. http://<host>:8080) to get links';
+
 function uiList(toa: Pick<ToaConnection, 'uiUrl' | 'namespace'>, query: string): string {
-  const base = toa.uiUrl ?? 'http://127.0.0.1:8233';
-  return `${base}/namespaces/${encodeURIComponent(toa.namespace)}/workflows?query=${encodeURIComponent(query)}`;
+  if (!toa.uiUrl) return UNKNOWN_UI;
+  return `${toa.uiUrl}/namespaces/${encodeURIComponent(toa.namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }
 
 export function uiWorkflowUrl(toa: Pick<ToaConnection, 'uiUrl' | 'namespace'>, workflowId: string): string {

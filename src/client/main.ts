@@ -8,7 +8,7 @@ import { sweepJsonSchema } from '../config/jsonSchema';
 import { retrySweep, signalSweep, startSweep, sweepProgress } from './sweepCommands';
 import { runOne } from './runOne';
 import { watchSweep, describeProgress } from './watch';
-import { connectToa, withInProcessWorkers, uiWorkflowUrl, uiSweepUrl } from './connect';
+import { connectToa, withInProcessWorkers, uiWorkflowUrl, uiSweepUrl, UNKNOWN_UI } from './connect';
 import { runWorkerCommand } from './workerCommand';
 import { runServerCommand, runRegisterSearchAttributes } from './serverCommand';
 import { computeTable, printSweepTable } from './tables';
@@ -150,8 +150,9 @@ export async function main(argv: string[]): Promise<void> {
     });
   sweepCmd.command('open <id>').description('print the Temporal UI URL filtered to this sweep').action(async (id: string) => {
     const toa = await connectToa({ startEmbedded: false });
-    process.stdout.write(`${uiSweepUrl(toa, id)}\n`);
     await toa.close();
+    if (!toa.uiUrl) throw new Error(`no Temporal UI known for ${toa.address}: ${UNKNOWN_UI}`);
+    process.stdout.write(`${uiSweepUrl(toa, id)}\n`);
   });
 
   const configCmd = program.command('config').description('sweep file tools');
