@@ -69,15 +69,8 @@ export interface PromptProgress {
  */
 export const ONE_ACTIVITY_PER_PLAY = 'one-activity-per-play';
 
-/** What a play reports back, whichever path produced it. */
-interface PlayResult {
-  ref: string;
-  preview?: string;
-  latencyMs?: number;
-  promptTokens: number;
-  completionTokens: number;
-  reward: number;
-}
+/** What a play reports back, whichever path produced it: a call record without its action. */
+type PlayResult = Omit<CallRecord, 'actionId' | 'agent'>;
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
