@@ -13,7 +13,6 @@
  * The reward is memoised per workflow *run*: retries within the run reuse it; a new run (after
  * the user fixed a reward endpoint, say) scores again.
  */
-import { createHash } from 'node:crypto';
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Action } from '../search/types';
@@ -22,7 +21,7 @@ import { configError } from './errors';
 import type { createGenerate } from './generate';
 import type { createScore } from './score';
 import { getText, storeFailure, storeFor } from './texts';
-import type { TextStore } from '../store';
+import { textKey, type TextStore } from '../store';
 import type { PlayContext, PlayInput, PlayOutput, PutPlayContextInput } from './types';
 
 export interface Generated {
@@ -102,7 +101,7 @@ export function playMemoNames(
   action: Action,
   inputRefs: string[],
 ): { generation: string; rewardInRun(runId: string): string } {
-  const requestKey = sha256(JSON.stringify([contextRef, action.id, action.agent, action.kind, action.inputs, inputRefs]));
+  const requestKey = textKey(JSON.stringify([contextRef, action.id, action.agent, action.kind, action.inputs, inputRefs]));
   return {
     generation: `generation/${workflowId}/${action.id}/${requestKey}`,
     rewardInRun: (runId) => `reward/${workflowId}/${runId}/${action.id}/${requestKey}`,
@@ -116,10 +115,6 @@ export async function requireMemo<T>(store: TextStore, name: string, what: strin
     throw ApplicationFailure.create({ type: 'StoreError', nonRetryable: true, message: `${what}: memo ${name} is not in ${store.description}` });
   }
   return value;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 async function recallJson<T>(store: TextStore, name: string): Promise<T | undefined> {

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { removeOrphanTemps, tempFolderOf, tempPathIn } from './tempFiles';
+import { removeOrphanTemps, tempFolderOf, writeViaTemp } from './tempFiles';
 
 export interface RecordFile<T = unknown> {
   workflowId: string;
@@ -81,18 +81,9 @@ export async function writeRecordAtomic<T>(
       throw new Error(`cannot read existing record ${file}: ${errMessage(err)}`, { cause: err });
     }
   }
-  const tmp = tempPathIn(tempFolder, path.basename(file));
   try {
-    const fh = await fsp.open(tmp, 'wx');
-    try {
-      await fh.writeFile(body, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, file);
+    await writeViaTemp(tempFolder, path.basename(file), body, (tmp) => fsp.rename(tmp, file));
   } catch (err) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
     throw new Error(`cannot write record ${file}: ${errMessage(err)}`, { cause: err });
   }
   await fsyncDir(folder);

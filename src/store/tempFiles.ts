@@ -34,6 +34,32 @@ export function tempPathIn(tempFolder: string, baseName: string): string {
 }
 
 /**
+ * Writes `text` to a new synced temp file in `tempFolder`, then lets `publish(tmp)` put it in
+ * place (rename, or link for write-once). The temp file is removed whatever happens, unless
+ * the process dies first: then removeOrphanTemps() finds it.
+ */
+export async function writeViaTemp(
+  tempFolder: string,
+  baseName: string,
+  text: string,
+  publish: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const tmp = tempPathIn(tempFolder, baseName);
+  try {
+    const fh = await fsp.open(tmp, 'wx');
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await publish(tmp);
+  } finally {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
  * Removes orphaned temp files from `tempFolder` (missing folder: nothing to do). Returns how
  * many were removed. Never throws: cleaning up is a courtesy, not part of the write.
  */

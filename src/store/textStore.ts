@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { StoreSpec } from '../activities/types';
-import { removeOrphanTemps, tempFolderOf, tempPathIn } from './tempFiles';
+import { removeOrphanTemps, tempFolderOf, writeViaTemp } from './tempFiles';
 
 export interface TextStore {
   /** Stores `text` and returns its key (sha256 hex of its UTF-8 bytes). Idempotent. */
@@ -134,22 +134,11 @@ export class FsTextStore implements TextStore {
     return key;
   }
 
-  /** Writes `text` to a synced temp file, then lets `publish` put it in place as `file`. */
+  /** Writes `text` durably through the temp folder, then lets `publish` put it in place as `file`. */
   private async writeDurably(file: string, text: string, publish: (tmp: string) => Promise<void>): Promise<void> {
-    const tmp = tempPathIn(await this.tempFolder(), path.basename(file));
-    try {
-      await this.ensureFolder(path.dirname(file));
-      const fh = await fsp.open(tmp, 'wx');
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await publish(tmp);
-    } finally {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    }
+    const tempFolder = await this.tempFolder();
+    await this.ensureFolder(path.dirname(file));
+    await writeViaTemp(tempFolder, path.basename(file), text, publish);
   }
 
   async get(key: string): Promise<string> {

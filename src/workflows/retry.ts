@@ -9,8 +9,11 @@ export interface RetrySpec {
 
 export const DEFAULT_RETRY: RetrySpec = { maxAttempts: 12, initialIntervalSeconds: 1, maxIntervalSeconds: 60 };
 
-/** Misconfiguration is never fixed by waiting: these fail the prompt at once. */
-export const NON_RETRYABLE_TYPES = ['BadRequest', 'MissingApiKey', 'MalformedResponse', 'MissingReference', 'ConfigError'];
+/**
+ * Misconfiguration is never fixed by waiting: these fail the prompt at once. (Workflow-side;
+ * the activities' own list, src/activities/errors.ts, cannot be imported here: it pulls in openai.)
+ */
+const POLICY_NON_RETRYABLE_TYPES = ['BadRequest', 'MissingApiKey', 'MalformedResponse', 'MissingReference', 'ConfigError'];
 
 export function toRetryPolicy(spec: RetrySpec | undefined, opts: { listNonRetryableTypes?: boolean } = {}): RetryPolicy {
   const s = spec ?? DEFAULT_RETRY;
@@ -20,6 +23,6 @@ export function toRetryPolicy(spec: RetrySpec | undefined, opts: { listNonRetrya
     maximumInterval: `${s.maxIntervalSeconds} seconds`,
     backoffCoefficient: 2,
     // The activities already throw these as non-retryable; the list is a second guard.
-    ...(opts.listNonRetryableTypes === false ? {} : { nonRetryableErrorTypes: NON_RETRYABLE_TYPES }),
+    ...(opts.listNonRetryableTypes === false ? {} : { nonRetryableErrorTypes: POLICY_NON_RETRYABLE_TYPES }),
   };
 }
