@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { datasetSchema, methodSchema, type AgentConfig } from '../src/config/schema';
-import { MAIN_TASK_QUEUE } from '../src/workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { SweepPlan } from '../src/workflows/sweepState';
 import { QUICK, agent, loadNow, log, mean, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
 

@@ -6,8 +6,8 @@
  *
  * Benchmarks are compiled with `tsc -p tsconfig.bench.json` into dist-bench/ and run with node.
  */
-import { recordHeaderOf } from '../src/workflows/records';
-import { methodLabelOf } from '../src/config/labels';
+import { recordHeaderOf } from '../src/common/records';
+import { methodLabelOf } from '../src/search/methods';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,9 +21,9 @@ import { Gate } from '../src/activities/gate';
 import type { StoreSpec } from '../src/activities/types';
 import { createStrategy, tracing, type TraceStep } from '../src/search';
 import { deriveSeed } from '../src/search/prng';
-import type { CallRecord } from '../src/workflows/compute';
+import type { CallRecord } from '../src/common/compute';
 import { writePromptRecord } from '../src/worker/bookkeepingActivities';
-import type { PromptSummary } from '../src/workflows/records';
+import type { PromptSummary } from '../src/common/records';
 import { controlClient } from '../src/testing/common';
 import type { FakeOpenAIOptions, FakeOpenAIStats } from '../src/testing/fakeOpenAI';
 import type { FakeRewardOptions } from '../src/testing/fakeReward';
@@ -290,7 +290,7 @@ export async function runInProcess(
   slots: { byAgent: Map<string, Gate>; score: Gate },
 ): Promise<InProcessResult> {
   const trace: TraceStep[] = [];
-  const strategy = tracing(createStrategy(input.method, input.agents.map((a) => a.name), input.budget, input.seed), trace);
+  const strategy = tracing(createStrategy(input.method, { agents: input.agents.map((a) => a.name), budget: input.budget, seed: input.seed }), trace);
   const byName = new Map(input.agents.map((a) => [a.name, a]));
   const refs = new Map<string, string>();
   const calls: CallRecord[] = [];

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { openStore } from '../src/store';
 import { methodSchema, type MethodSpec, type RewardSpec, type AgentConfig } from '../src/config/schema';
 import type { StoreSpec } from '../src/activities/types';
-import { MAIN_TASK_QUEUE } from '../src/workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
 import {
   QUICK, agent, cpuMeter, createActivities, inProcessSlots, loadNow, log, mean, percentile, procMem, round, runInProcess, sleep,

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { datasetSchema, methodSchema, type AgentConfig } from '../src/config/schema';
 import { openStore } from '../src/store';
-import { MAIN_TASK_QUEUE } from '../src/workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { SweepPlan } from '../src/workflows/sweepState';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
 import { QUICK, agent, cpuMeter, loadNow, log, mean, procMem, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';

@@ -5,20 +5,9 @@
  */
 import type { AgentConfig, RewardSpec } from '../config/schema';
 import type { Action } from '../search/types';
+import type { StoreSpec, TemplateRefs } from '../common/store';
 
-/** Where texts live. `fs`: a folder (the embedded default); others may follow (shared stores). */
-export interface StoreSpec {
-  kind: 'fs';
-  /** Absolute path of the store root. */
-  root: string;
-}
-
-/** Store keys (sha256 hex of the UTF-8 text) of user-supplied template overrides. */
-export interface TemplateRefs {
-  refine?: string;
-  aggregate?: string;
-  instruction?: string;
-}
+export type { StoreSpec, TemplateRefs };
 
 export interface GenerateInput {
   /** Endpoint and sampling settings; the API key is read by the worker from agent.apiKeyEnv. */

@@ -12,7 +12,7 @@ import { connectToa, withInProcessWorkers, uiWorkflowUrl, uiSweepUrl, UNKNOWN_UI
 import { runWorkerCommand } from './workerCommand';
 import { runServerCommand, runRegisterSearchAttributes } from './serverCommand';
 import { computeTable, printSweepTable } from './tables';
-import { methodLabelOf } from '../config/labels';
+import { methodLabelOf } from '../search/methods';
 import { runModelServe } from '../model/cli';
 import { stopEmbeddedServer } from '../server';
 import { runDemo } from './demo';

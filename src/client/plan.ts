@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { openStore } from '../store';
-import type { StoreSpec, TemplateRefs } from '../activities/types';
+import type { StoreSpec, TemplateRefs } from '../common/store';
 import type { SweepConfig } from '../config/schema';
 import type { SweepPlan } from '../workflows/sweepState';
 import type { LoadedSweep } from '../config/load';

@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { openStore } from '../store';
-import { methodLabelOf } from '../config/labels';
+import { methodLabelOf } from '../search/methods';
 import { promptSearch, type PromptSearchInput } from '../workflows/promptSearch';
-import { MAIN_TASK_QUEUE } from '../workflows/taskQueues';
-import { searchAttributeUpdates } from '../workflows/searchAttributes';
-import { failureOf } from '../workflows/errors';
-import type { PromptSummary } from '../workflows/records';
+import { MAIN_TASK_QUEUE } from '../common/taskQueues';
+import { searchAttributeUpdates } from '../common/searchAttributes';
+import { failureOf } from '../common/failures';
+import type { PromptSummary } from '../common/records';
 import { locationsOf, storeTemplates } from './plan';
 import { preflightConfig } from './preflight';
 

@@ -6,7 +6,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { preflightSweep } from './preflight';
-import { MAIN_TASK_QUEUE } from '../workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../common/taskQueues';
 import { sweep, type SweepInput } from '../workflows/sweep';
 import {
   sweepCancelSignal,
@@ -16,7 +16,7 @@ import {
   sweepRetrySignal,
 } from '../workflows/signals';
 import type { SweepProgress } from '../workflows/sweepState';
-import { searchAttributeUpdates } from '../workflows/searchAttributes';
+import { searchAttributeUpdates } from '../common/searchAttributes';
 import { buildPlan, sweepIdOf } from './plan';
 import { rememberSweep } from './sweepIndex';
 

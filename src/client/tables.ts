@@ -1,6 +1,6 @@
 /** Plain-text summary tables for the terminal. */
 import type { SweepProgress } from '../workflows/sweepState';
-import type { PromptSummary } from '../workflows/records';
+import type { PromptSummary } from '../common/records';
 
 export function sweepTable(p: SweepProgress): string {
   const rows = [...p.cells].sort((a, b) => a.method.localeCompare(b.method) || a.budget - b.budget);

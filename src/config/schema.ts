@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", at most 63 characters');
+import { methodDefinition, methodSchema, nameSchema as name, type MethodSpec } from '../search/methods';
+
+export { methodSchema, type MethodSpec };
 
 export const samplingSchema = z
   .object({
@@ -110,52 +110,6 @@ export const rewardSchema: z.ZodType<RewardSpec> = z.lazy(() =>
   ]),
 ) as z.ZodType<RewardSpec>;
 
-const widthRule = z
-  .union([z.number().int().positive(), z.enum(['third', 'half'])])
-  .describe('Per-layer width cap: a number, or "third" = floor(N/3) (default), "half" = floor(N/2) (math)');
-
-const methodLabel = name.optional().describe('Label in results; defaults to the method type');
-
-export const toaMethodSchema = z
-  .object({
-    type: z.literal('toa'),
-    label: methodLabel,
-    alpha: z.number().min(0).default(0.01).describe('UCT exploration weight: mean + alpha·sqrt(2·ln(play+1)/visits)'),
-    tau: z.number().positive().default(0.1).describe('Reward temperature: rewards are normalised as sigmoid(raw / tau)'),
-    width: widthRule.default('third'),
-    parallelPlays: z
-      .number()
-      .int()
-      .positive()
-      .default(1)
-      .describe('Plays in flight at once with virtual loss (1 = faithful sequential search)'),
-  })
-  .strict();
-export const randomMethodSchema = z
-  .object({ type: z.literal('random'), label: methodLabel, agent: name.describe('The single agent sampled') })
-  .strict();
-export const prsMethodSchema = z
-  .object({ type: z.literal('prs'), label: methodLabel, agent: name.describe('The single agent that samples and refines') })
-  .strict();
-export const ensembleMethodSchema = z.object({ type: z.literal('ensemble'), label: methodLabel }).strict();
-export const sequentialMethodSchema = z.object({ type: z.literal('sequential'), label: methodLabel }).strict();
-export const moaMethodSchema = z
-  .object({
-    type: z.literal('moa'),
-    label: methodLabel,
-    layers: z.number().int().min(1).default(4).describe('Layers per group (4 alignment, 3 translation and math)'),
-  })
-  .strict();
-
-export const methodSchema = z.discriminatedUnion('type', [
-  toaMethodSchema,
-  randomMethodSchema,
-  prsMethodSchema,
-  ensembleMethodSchema,
-  sequentialMethodSchema,
-  moaMethodSchema,
-]);
-
 export const datasetSchema = z
   .object({
     path: z.string().min(1).describe('JSONL file, relative to the sweep file'),
@@ -211,8 +165,9 @@ export const sweepSchema = z
       agents.add(a.name);
     });
     s.methods.forEach((m, i) => {
-      if ((m.type === 'random' || m.type === 'prs') && !agents.has(m.agent))
-        ctx.addIssue({ code: 'custom', path: ['methods', i, 'agent'], message: `unknown agent "${m.agent}"` });
+      for (const ref of methodDefinition(m.type).agentReferences?.(m) ?? []) {
+        if (!agents.has(ref.agent)) ctx.addIssue({ code: 'custom', path: ['methods', i, ...ref.path], message: `unknown agent "${ref.agent}"` });
+      }
     });
     const labels = new Set<string>();
     s.methods.forEach((m, i) => {
@@ -225,7 +180,6 @@ export const sweepSchema = z
 
 export type Sampling = z.infer<typeof samplingSchema>;
 export type AgentConfig = z.infer<typeof agentSchema>;
-export type MethodSpec = z.infer<typeof methodSchema>;
 export type DatasetSpec = z.infer<typeof datasetSchema>;
 export type TemplatesSpec = z.infer<typeof templatesSchema>;
 export type SweepConfig = z.infer<typeof sweepSchema>;

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { loadSweepFile, type LoadedSweep } from '../config/load';
 import { openStore, readRecords, type TextStore } from '../store';
-import type { PromptRecord } from '../workflows/records';
+import type { PromptRecord } from '../common/records';
 
 export interface SweepSource {
   /** Folder of record files (`<encoded workflowId>.json`). */

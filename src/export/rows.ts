@@ -11,7 +11,7 @@
  * broken by generation order (earlier first; the same rule that picks `bestId`). Rank 1 is the
  * chosen response; rank `rejectedRank` (1-based, default 30) is the rejected one.
  */
-import type { RecordedResponse } from '../workflows/records';
+import type { RecordedResponse } from '../common/records';
 import type { ColumnDef } from './schema';
 import type { LoadedRecord, TextCache } from './load';
 

@@ -10,7 +10,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { methodLabelOf } from '../config/labels';
+import { methodLabelOf } from '../search/methods';
 import { withEsm } from '../export/esm';
 import { comparePromptIds, loadSweepData, TextCache, type LoadedRecord, type SweepSource } from '../export/load';
 import { anytimeSpec, metricTitle, scalingSpec, svgToPng, type Metric, type XAxis } from './charts';

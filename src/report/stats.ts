@@ -11,7 +11,7 @@
  * Per point (method, budget): mean over seeds of the run means, with std and min–max over seeds
  * (the band drawn around each line is min–max over seeds; with one seed it is the line).
  */
-import type { RecordedResponse } from '../workflows/records';
+import type { RecordedResponse } from '../common/records';
 import { compareCombinations, type LoadedRecord } from '../export/load';
 import { rankResponses } from '../export/rows';
 

@@ -17,7 +17,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { resolveTemporalCli, stateDir } from './cli-path';
 import { describeTarget, targetFromEnv, type TemporalTarget } from './connection';
 import { registerSearchAttributes } from './registerSearchAttributes';
-import { devServerSearchAttributeArgs } from './searchAttributes';
+import { devServerSearchAttributeArgs } from '../common/searchAttributes';
 
 /**
  * Default SQLite pragmas. WAL + synchronous=NORMAL: a committed transaction survives any crash of

@@ -34,4 +34,4 @@ export {
   devServerSearchAttributeArgs,
   searchAttributesManifest,
   type ToaSearchAttributeDef,
-} from './searchAttributes';
+} from '../common/searchAttributes';

@@ -5,7 +5,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { TOA_SEARCH_ATTRIBUTE_LIST, type ToaSearchAttributeDef } from './searchAttributes';
+import { TOA_SEARCH_ATTRIBUTE_LIST, type ToaSearchAttributeDef } from '../common/searchAttributes';
 
 export interface RegisterSearchAttributesResult {
   /** Attributes this call added. */

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { StoreSpec } from '../activities/types';
+import type { StoreSpec } from '../common/store';
 import { removeOrphanTemps, tempFolderOf, writeViaTemp } from './tempFiles';
 
 export interface TextStore {

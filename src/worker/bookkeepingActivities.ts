@@ -7,7 +7,7 @@ import { openStore } from '../store';
 import { readRecord, writeRecordAtomic } from '../store/records';
 import { readDatasetPage } from '../dataset/jsonl';
 import type { DatasetPageInput, DatasetPageItem, DatasetPageOutput, WritePromptRecordInput } from '../workflows/activityTypes';
-import { summaryOf, type PromptRecord, type PromptSummary } from '../workflows/records';
+import { summaryOf, type PromptRecord, type PromptSummary } from '../common/records';
 import { buildPromptRecord } from './promptRecord';
 import { promptWorkflowId } from '../workflows/sweepState';
 

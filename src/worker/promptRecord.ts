@@ -10,9 +10,9 @@ import { previewOf } from '../activities/texts';
 import { createStrategy, replayTrace } from '../search';
 import type { Action } from '../search/types';
 import type { TextStore } from '../store';
-import { computeOf, type CallRecord } from '../workflows/compute';
+import { computeOf, type CallRecord } from '../common/compute';
 import type { WritePromptRecordInput } from '../workflows/activityTypes';
-import type { PromptRecord, RecordedResponse } from '../workflows/records';
+import type { PromptRecord, RecordedResponse } from '../common/records';
 
 export async function buildPromptRecord(input: WritePromptRecordInput, store: TextStore): Promise<PromptRecord> {
   const { header, agents } = input;
@@ -30,7 +30,7 @@ export async function buildPromptRecord(input: WritePromptRecordInput, store: Te
     if (reward === undefined) throw new Error(`record of ${header.workflowId}: no reward for play ${action.id} (observation ${calls.size + 1})`);
     return callFromMemos(store, header.workflowId, memos.contextRef, action, reward, calls);
   };
-  const strategy = createStrategy(header.methodSpec, agents.map((a) => a.name), header.budget, header.seed);
+  const strategy = createStrategy(header.methodSpec, { agents: agents.map((a) => a.name), budget: header.budget, seed: header.seed });
   const result = await replayTrace(strategy, input.trace, async (action) => {
     const c = await callOf(action);
     calls.set(action.id, c);

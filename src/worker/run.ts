@@ -8,7 +8,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import type { AgentConfig } from '../config/schema';
-import { agentTaskQueue, MAIN_TASK_QUEUE } from '../workflows/taskQueues';
+import { agentTaskQueue, MAIN_TASK_QUEUE } from '../common/taskQueues';
 import { createWorkerActivities } from './activities';
 
 export interface RunWorkersOptions {

@@ -5,8 +5,8 @@
 import type { GenerateInput, GenerateOutput, PlayInput, PlayOutput, PutPlayContextInput, ScoreInput, ScoreOutput, StoreSpec } from '../activities/types';
 import type { AgentConfig, DatasetSpec } from '../config/schema';
 import type { TraceStep } from '../search/replay';
-import type { CallRecord } from './compute';
-import type { PromptRecordHeader, PromptSummary } from './records';
+import type { CallRecord } from '../common/compute';
+import type { PromptRecordHeader, PromptSummary } from '../common/records';
 
 export interface WritePromptRecordInput {
   recordsDir: string;

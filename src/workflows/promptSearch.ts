@@ -19,20 +19,20 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AgentConfig, MethodSpec, RewardSpec } from '../config/schema';
-import type { StoreSpec, TemplateRefs } from '../activities/types';
+import type { StoreSpec, TemplateRefs } from '../common/store';
 import type { Action } from '../search/types';
 import { createStrategy, tracing, type TraceStep } from '../search';
 import { deriveSeed } from '../search/prng';
-import { agentTaskQueue, MAIN_TASK_QUEUE } from './taskQueues';
-import { methodLabelOf } from '../config/labels';
-import { computeOf, type ComputeTotals, type CallRecord } from './compute';
-import type { RetrySpec } from './retry';
-import { toRetryPolicy } from './retry';
-import { recordHeaderOf, type PromptSummary } from './records';
+import { agentTaskQueue, MAIN_TASK_QUEUE } from '../common/taskQueues';
+import { methodLabelOf } from '../search/methods';
+import { computeOf, type ComputeTotals, type CallRecord } from '../common/compute';
+import type { RetrySpec } from '../common/retry';
+import { toRetryPolicy } from '../common/retry';
+import { recordHeaderOf, type PromptSummary } from '../common/records';
 import type { ToaActivities } from './activityTypes';
 import { childDoneSignal } from './signals';
-import { searchAttributeUpdates } from './searchAttributes';
-import { failureOf } from './errors';
+import { searchAttributeUpdates } from '../common/searchAttributes';
+import { failureOf } from '../common/failures';
 
 export interface PromptSearchInput {
   sweepId?: string;
@@ -119,7 +119,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   const refs = new Map<string, string>();
   const calls: CallRecord[] = [];
   const trace: TraceStep[] = [];
-  const strategy = tracing(createStrategy(input.method, input.agents.map((a) => a.name), input.budget, input.seed), trace);
+  const strategy = tracing(createStrategy(input.method, { agents: input.agents.map((a) => a.name), budget: input.budget, seed: input.seed }), trace);
   let paused = false;
   let bestReward: number | null = null;
   let bestAgent: string | null = null;

@@ -1,6 +1,6 @@
 /** Signals and queries shared by the sweep workflow, its children and the client. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { PromptSummary } from './records';
+import type { PromptSummary } from '../common/records';
 import type { SweepProgress } from './sweepState';
 
 /** `runId` is the child's first execution run ID: a stale report from an earlier run is ignored. */

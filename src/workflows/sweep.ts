@@ -21,7 +21,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ToaActivities } from './activityTypes';
-import { MAIN_TASK_QUEUE } from './taskQueues';
+import { MAIN_TASK_QUEUE } from '../common/taskQueues';
 import { promptSearch, pauseSignal, resumeSignal, type PromptSearchInput } from './promptSearch';
 import {
   childDoneSignal,
@@ -47,9 +47,9 @@ import {
   type SweepProgress,
   type SweepState,
 } from './sweepState';
-import { searchAttributeUpdates } from './searchAttributes';
-import { failureOf } from './errors';
-import { methodLabelOf } from '../config/labels';
+import { searchAttributeUpdates } from '../common/searchAttributes';
+import { failureOf } from '../common/failures';
+import { methodLabelOf } from '../search/methods';
 
 export interface SweepInput {
   sweepId: string;

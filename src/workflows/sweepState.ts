@@ -3,11 +3,11 @@
  * progress query, and updated by pure functions (no Temporal imports) so it is unit-testable.
  */
 import type { AgentConfig, DatasetSpec, MethodSpec, RewardSpec } from '../config/schema';
-import type { StoreSpec, TemplateRefs } from '../activities/types';
-import { emptyCompute, mergeCompute, type ComputeTotals } from './compute';
-import type { PromptSummary } from './records';
-import type { RetrySpec } from './retry';
-import { methodLabelOf } from '../config/labels';
+import type { StoreSpec, TemplateRefs } from '../common/store';
+import { emptyCompute, mergeCompute, type ComputeTotals } from '../common/compute';
+import type { PromptSummary } from '../common/records';
+import type { RetrySpec } from '../common/retry';
+import { methodLabelOf } from '../search/methods';
 
 /** Everything a sweep needs, resolved by the client (absolute paths, template refs, no secrets). */
 export interface SweepPlan {

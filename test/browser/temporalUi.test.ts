@@ -23,8 +23,8 @@ import { startFakeOpenAI, startFakeReward, type FakeOpenAI, type FakeReward } fr
 import { agentSchema, datasetSchema, methodSchema, type AgentConfig } from '../../src/config/schema';
 import { sweep, type SweepInput } from '../../src/workflows/sweep';
 import type { SweepPlan } from '../../src/workflows/sweepState';
-import { MAIN_TASK_QUEUE } from '../../src/workflows/taskQueues';
-import { searchAttributeUpdates } from '../../src/workflows/searchAttributes';
+import { MAIN_TASK_QUEUE } from '../../src/common/taskQueues';
+import { searchAttributeUpdates } from '../../src/common/searchAttributes';
 
 const CHROMIUM = process.env.TOA_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/browser');

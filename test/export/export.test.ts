@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { rememberSweep } from '../../src/client/sweepIndex';
 import { EsmBridge, exportSweep, pickPreference, rankResponses, runExportCommand, type ExportSummary } from '../../src/export';
-import type { PromptRecord, RecordedResponse } from '../../src/workflows/records';
+import type { PromptRecord, RecordedResponse } from '../../src/common/records';
 import { BUDGETS, makeFixture, METHODS, PROMPTS, removeFixture, SEEDS, type Fixture } from './fixtures';
 import { pythonWithDatasets } from './pyenv';
 

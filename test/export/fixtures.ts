@@ -8,12 +8,12 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { methodLabelOf } from '../../src/config/labels';
+import { methodLabelOf } from '../../src/search/methods';
 import type { AgentConfig, MethodSpec } from '../../src/config/schema';
 import { createPrng, createStrategy, deriveSeed, type Action } from '../../src/search';
 import { openStore, writeRecordAtomic } from '../../src/store';
-import { computeOf, type CallRecord } from '../../src/workflows/compute';
-import type { PromptRecord, RecordedResponse } from '../../src/workflows/records';
+import { computeOf, type CallRecord } from '../../src/common/compute';
+import type { PromptRecord, RecordedResponse } from '../../src/common/records';
 
 export const AGENTS = [
   { name: 'llama-8b', quality: 0.1, parameters: 8e9 },
@@ -82,12 +82,7 @@ async function runOne(
   promptRef: string,
 ): Promise<PromptRecord> {
   const label = methodLabelOf(method);
-  const strategy = createStrategy(
-    method,
-    AGENTS.map((a) => a.name),
-    budget,
-    seed,
-  );
+  const strategy = createStrategy(method, { agents: AGENTS.map((a) => a.name), budget, seed });
   const prng = createPrng(deriveSeed(seed, label, budget, prompt.id));
   const rewardOf = new Map<string, number>();
   const calls: CallRecord[] = [];

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { rememberSweep } from '../../src/client/sweepIndex';
 import { buildReport, refineDepth, runReportCommand, spread, topKMean, type ReportSummary } from '../../src/report';
-import type { PromptRecord } from '../../src/workflows/records';
+import type { PromptRecord } from '../../src/common/records';
 import { AGENTS, BUDGETS, makeFixture, PROMPTS, removeFixture, SEEDS, type Fixture } from '../export/fixtures';
 
 let fx: Fixture;

@@ -9,8 +9,8 @@ import {
   ToaSearchAttributes,
   cliRegistrationCommands,
   searchAttributesManifest,
-} from '../../src/server/searchAttributes';
-import { SA as workflowSA } from '../../src/workflows/searchAttributes';
+} from '../../src/common/searchAttributes';
+import { searchAttributeUpdates } from '../../src/common/searchAttributes';
 import { tempDir } from './helpers';
 
 const saved = process.env.TEMPORAL_CLI_PATH;
@@ -50,12 +50,21 @@ describe('Temporal CLI resolution', () => {
 });
 
 describe('search attribute definitions', () => {
-  test('the workflow-side keys match the single definition list', () => {
-    const workflowSide = Object.values(workflowSA)
-      .map((k) => [k.name, k.type])
-      .sort();
+  test('searchAttributeUpdates covers every defined attribute, with its type', () => {
+    const pairs = searchAttributeUpdates({
+      sweepId: 's',
+      method: 'toa',
+      budget: 8,
+      seed: 0,
+      status: 'running',
+      bestReward: 0.5,
+      generations: 3,
+      promptId: 'p1',
+    });
+    const written = pairs.map((p) => [p.key.name, p.key.type]).sort();
     const ours = TOA_SEARCH_ATTRIBUTE_LIST.map((d) => [d.name, d.type]).sort();
-    expect(workflowSide).toEqual(ours);
+    expect(written).toEqual(ours);
+    expect(searchAttributeUpdates({ bestReward: null, generations: undefined })).toEqual([]);
   });
 
   test('typed keys and CLI commands', () => {

@@ -15,7 +15,7 @@ import {
 import { connectTo } from '../../src/server/connection';
 import { startDevServer, isProcessAlive, type DevServerHandle } from '../../src/server/devServer';
 import { registerSearchAttributes } from '../../src/server/registerSearchAttributes';
-import { TOA_SEARCH_ATTRIBUTE_LIST } from '../../src/server/searchAttributes';
+import { TOA_SEARCH_ATTRIBUTE_LIST } from '../../src/common/searchAttributes';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { freePorts, tempDir } from './helpers';
 

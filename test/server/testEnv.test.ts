@@ -1,7 +1,7 @@
 /** createTestEnv(): the project's CLI + search attributes in TestWorkflowEnvironment. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createTestEnv, testServerExecutable } from '../../src/server/testEnv';
+import { createTestEnv, testServerExecutable } from '../../src/testing/testEnv';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createTestEnv } from '../../src/server/testEnv';
+import { createTestEnv } from '../../src/testing/testEnv';
 import { startWorkers, workflowBundle, type RunningWorkers } from '../../src/worker/run';
 import type { AgentConfig, RewardSpec } from '../../src/config/schema';
 import type { StoreSpec } from '../../src/activities/types';

@@ -3,12 +3,12 @@
  * for the model endpoints and the reward model.
  */
 import { promptSearch, type PromptSearchInput } from '../../src/workflows/promptSearch';
-import { MAIN_TASK_QUEUE } from '../../src/workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../../src/common/taskQueues';
 import { readRecord } from '../../src/store/records';
 import { openStore } from '../../src/store';
 import type { MethodSpec } from '../../src/config/schema';
 import { methodSchema } from '../../src/config/schema';
-import type { PromptRecord } from '../../src/workflows/records';
+import type { PromptRecord } from '../../src/common/records';
 import { startHarness, type Harness } from './harness';
 
 let h: Harness;

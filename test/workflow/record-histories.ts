@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { promptSearch } from '../../src/workflows/promptSearch';
 import { sweep } from '../../src/workflows/sweep';
-import { MAIN_TASK_QUEUE } from '../../src/workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../../src/common/taskQueues';
 import { datasetSchema, methodSchema } from '../../src/config/schema';
 import { temporal } from '@temporalio/proto';
 import { startHarness } from './harness';

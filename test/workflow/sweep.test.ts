@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { sweep, type SweepInput } from '../../src/workflows/sweep';
 import { sweepCancelSignal, sweepPauseSignal, sweepProgressQuery, sweepResumeSignal, sweepRetrySignal } from '../../src/workflows/signals';
-import { MAIN_TASK_QUEUE } from '../../src/workflows/taskQueues';
+import { MAIN_TASK_QUEUE } from '../../src/common/taskQueues';
 import { readRecords } from '../../src/store/records';
 import { datasetSchema, methodSchema } from '../../src/config/schema';
 import type { SweepPlan } from '../../src/workflows/sweepState';

@@ -1,14 +1,15 @@
 /**
- * A test driver for strategies: the same loop as the promptSearch workflow (ask next() after
- * every single outcome, since next() may return [] while outcomes are outstanding), against a
- * scripted reward function, checking the Strategy contract as it goes.
+ * A test driver for strategies: the project's one driver loop (runSearch, src/search/driver.ts)
+ * against a scripted reward function, with the completion order chosen by the test, checking the
+ * Strategy contract as it goes.
  */
+import { runSearch } from '../../../src/search/driver';
 import type { Action, SearchResult, Strategy } from '../../../src/search/types';
 
 export interface DriveOptions {
   /** Raw reward of an action (by id, or computed). */
   reward: (action: Action) => number;
-  /** Which outstanding action completes next (index into `outstanding`); default: the oldest. */
+  /** Which outstanding action completes next (index into `outstanding`, issue order); default: the oldest. */
   pick?: (outstanding: readonly Action[]) => number;
   /** Safety net against a stalled strategy. */
   maxSteps?: number;
@@ -26,41 +27,55 @@ export interface DriveLog {
   maxInFlight: number;
 }
 
-export function drive(strategy: Strategy, budget: number, opts: DriveOptions): DriveLog {
+export async function drive(strategy: Strategy, budget: number, opts: DriveOptions): Promise<DriveLog> {
   const actions: Action[] = [];
   const batches: Action[][] = [];
   const observed: string[] = [];
-  const seen = new Set<string>();
+  const byId = new Map<string, Action>();
   const done = new Set<string>();
-  const outstanding: Action[] = [];
   const pick = opts.pick ?? (() => 0);
   const maxSteps = opts.maxSteps ?? 100_000;
   let maxInFlight = 0;
-  for (let step = 0; !strategy.done(); step++) {
-    if (step > maxSteps) throw new Error('drive: too many steps');
-    const batch = strategy.next();
-    if (actions.length + batch.length > budget) {
-      throw new Error(`drive: next() proposed ${batch.length} actions with ${budget - actions.length} left in the budget`);
-    }
-    for (const a of batch) {
-      if (seen.has(a.id)) throw new Error(`drive: duplicate action id ${a.id}`);
-      for (const input of a.inputs) {
-        if (!done.has(input)) throw new Error(`drive: ${a.id} reads ${input}, which has not been observed`);
+  let steps = 0;
+  const checked: Strategy = {
+    done: () => strategy.done(),
+    next() {
+      const batch = strategy.next();
+      if (actions.length + batch.length > budget) {
+        throw new Error(`drive: next() proposed ${batch.length} actions with ${budget - actions.length} left in the budget`);
       }
-      seen.add(a.id);
-      actions.push(a);
-      outstanding.push(a);
-    }
-    if (batch.length > 0) batches.push(batch);
-    maxInFlight = Math.max(maxInFlight, outstanding.length);
-    if (outstanding.length === 0) throw new Error('drive: strategy proposed nothing and is not done');
-    const [a] = outstanding.splice(pick(outstanding), 1) as [Action];
-    strategy.observe({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 });
-    done.add(a.id);
-    observed.push(a.id);
-  }
+      for (const a of batch) {
+        if (byId.has(a.id)) throw new Error(`drive: duplicate action id ${a.id}`);
+        for (const input of a.inputs) {
+          if (!done.has(input)) throw new Error(`drive: ${a.id} reads ${input}, which has not been observed`);
+        }
+        byId.set(a.id, a);
+        actions.push(a);
+      }
+      if (batch.length > 0) batches.push(batch);
+      return batch;
+    },
+    observe(o) {
+      strategy.observe(o);
+      done.add(o.actionId);
+      observed.push(o.actionId);
+    },
+    result: () => strategy.result(),
+  };
+  const { result } = await runSearch(
+    checked,
+    async (a) => ({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 }),
+    {
+      nextCompletion(inFlight) {
+        if (++steps > maxSteps) throw new Error('drive: too many steps');
+        maxInFlight = Math.max(maxInFlight, inFlight.size);
+        const outstanding = [...inFlight.keys()].map((id) => byId.get(id)!);
+        return [...inFlight.values()][pick(outstanding)]!;
+      },
+    },
+  );
   if (strategy.next().length !== 0) throw new Error('drive: next() proposed actions after done()');
-  return { actions, batches, observed, result: strategy.result(), maxInFlight };
+  return { actions, batches, observed, result, maxInFlight };
 }
 
 /** Rewards scripted by action id (r0, r1, ...); unscripted ids throw, so a test says everything. */

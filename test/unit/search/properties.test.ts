@@ -45,19 +45,19 @@ const caseArb = fc.record({
 
 type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 
-function run(c: Case) {
+async function run(c: Case) {
   const agents = AGENTS.slice(0, c.k);
   const order = createPrng(c.orderSeed);
-  const s = createStrategy(c.method, agents, c.n, c.seed);
+  const s = createStrategy(c.method, { agents, budget: c.n, seed: c.seed });
   const reward = (a: Action) => c.rewards[Number(a.id.slice(1))]!;
-  const log = drive(s, c.n, { reward, pick: c.fifo ? () => 0 : (o) => Math.floor(order.next() * o.length) });
+  const log = await drive(s, c.n, { reward, pick: c.fifo ? () => 0 : (o) => Math.floor(order.next() * o.length) });
   return { s, log, agents, reward };
 }
 
-test('every method: exactly N generations, known agents, best = argmax raw (first in order on ties)', () => {
-  fc.assert(
-    fc.property(caseArb, (c) => {
-      const { log, agents, reward } = run(c);
+test('every method: exactly N generations, known agents, best = argmax raw (first in order on ties)', async () => {
+  await fc.assert(
+    fc.asyncProperty(caseArb, async (c) => {
+      const { log, agents, reward } = await run(c);
       expect(log.actions).toHaveLength(c.n);
       expect(log.actions.map((a) => a.id)).toEqual(Array.from({ length: c.n }, (_, i) => `r${i}`));
       expect(log.actions.every((a) => agents.includes(a.agent))).toBe(true);
@@ -142,9 +142,9 @@ function checkTree(tree: ToaTree, observed: string[], n: number): void {
   expect(tree.responsesPerLayer).toEqual(Array.from(perLayer, (x) => x ?? 0));
 }
 
-test('TOA: tree statistics are consistent (visits, rewards, copied priors, layers), for any P', () => {
-  fc.assert(
-    fc.property(
+test('TOA: tree statistics are consistent (visits, rewards, copied priors, layers), for any P', async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.integer({ min: 1, max: 5 }),
       fc.integer({ min: 1, max: 40 }),
       fc.integer({ min: 1, max: 4 }),
@@ -152,10 +152,10 @@ test('TOA: tree statistics are consistent (visits, rewards, copied priors, layer
       fc.constantFrom(0, 0.05, 1),
       fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 40, maxLength: 40 }),
       fc.integer({ min: 0, max: 1000 }),
-      (k, n, p, width, alpha, rewards, orderSeed) => {
+      async (k, n, p, width, alpha, rewards, orderSeed) => {
         const s = createToaStrategy({ agents: AGENTS.slice(0, k), budget: n, alpha, tau: 0.5, width, parallelPlays: p });
         const order = createPrng(orderSeed);
-        const log = drive(s, n, {
+        const log = await drive(s, n, {
           reward: (a) => rewards[Number(a.id.slice(1))]!,
           pick: (o) => Math.floor(order.next() * o.length),
         });
@@ -181,19 +181,19 @@ test('TOA: tree statistics are consistent (visits, rewards, copied priors, layer
   );
 });
 
-test('TOA: P = 1 with a fixed width is prefix-consistent (a budget-b run is the first b plays)', () => {
-  fc.assert(
-    fc.property(
+test('TOA: P = 1 with a fixed width is prefix-consistent (a budget-b run is the first b plays)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.integer({ min: 1, max: 5 }),
       fc.integer({ min: 2, max: 30 }),
       fc.integer({ min: 1, max: 8 }),
       fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 30, maxLength: 30 }),
-      (k, n, width, rewards) => {
+      async (k, n, width, rewards) => {
         const b = 1 + (n >> 1);
         const reward = (a: Action) => rewards[Number(a.id.slice(1))]!;
         const mk = (budget: number) => createToaStrategy({ agents: AGENTS.slice(0, k), budget, alpha: 0.05, tau: 1, width });
-        const big = drive(mk(n), n, { reward });
-        const small = drive(mk(b), b, { reward });
+        const big = await drive(mk(n), n, { reward });
+        const small = await drive(mk(b), b, { reward });
         expect(small.actions).toEqual(big.actions.slice(0, b));
         expect(small.result.anytime).toEqual(big.result.anytime!.slice(0, b));
       },
@@ -202,13 +202,13 @@ test('TOA: P = 1 with a fixed width is prefix-consistent (a budget-b run is the 
   );
 });
 
-test('ensemble: any budget-b run is the first b generations of a budget-N run', () => {
-  fc.assert(
-    fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), (k, n, b0) => {
+test('ensemble: any budget-b run is the first b generations of a budget-N run', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), async (k, n, b0) => {
       const b = Math.min(b0, n);
       const agents = AGENTS.slice(0, k);
-      const big = drive(createStrategy({ type: 'ensemble' }, agents, n, 0), n, { reward: (a) => Number(a.id.slice(1)) % 7 });
-      const small = drive(createStrategy({ type: 'ensemble' }, agents, b, 0), b, { reward: (a) => Number(a.id.slice(1)) % 7 });
+      const big = await drive(createStrategy({ type: 'ensemble' }, { agents, budget: n, seed: 0 }), n, { reward: (a) => Number(a.id.slice(1)) % 7 });
+      const small = await drive(createStrategy({ type: 'ensemble' }, { agents, budget: b, seed: 0 }), b, { reward: (a) => Number(a.id.slice(1)) % 7 });
       expect(small.actions).toEqual(big.actions.slice(0, b));
       // Per-agent counts differ by at most one, the extra ones going to the first agents.
       const counts = agents.map((ag) => big.actions.filter((a) => a.agent === ag).length);

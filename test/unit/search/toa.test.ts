@@ -21,7 +21,7 @@ function node(s: ReturnType<typeof createToaStrategy>, id: string): ToaNode {
 }
 
 describe('TOA: hand-worked sequences', () => {
-  test('unvisited agents in configuration order, top-1 descent, lazy fresh children copy root stats', () => {
+  test('unvisited agents in configuration order, top-1 descent, lazy fresh children copy root stats', async () => {
     // K = 3 (A, B, C), width 3, alpha 0, rewards r0..r4 = 0, 2, -1, 1, 3.
     // p0: root's m0(A) m1(B) m2(C) all visits 1, no rewards -> +inf; tie -> m0. Layer 1 has
     //     0 < 3 responses -> m0 not fully expanded -> "A fresh" = r0 (σ0 = .5). r0 gets
@@ -36,7 +36,7 @@ describe('TOA: hand-worked sequences', () => {
     // p4: root: m1 mean (.8808+.7311)/2 = .806 still best -> r1 (visits 2, no new children);
     //     m6 .7311, m7 +inf -> "B refine r1" = r4.
     const s = createToaStrategy({ agents: ['A', 'B', 'C'], budget: 5, alpha: 0, tau: 1, width: 3 });
-    const log = drive(s, 5, { reward: scripted([0, 2, -1, 1, 3]) });
+    const log = await drive(s, 5, { reward: scripted([0, 2, -1, 1, 3]) });
     expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 B fresh', 'r2 C fresh', 'r3 A refine r1', 'r4 B refine r1']);
     expect(log.batches.every((b) => b.length === 1)).toBe(true);
 
@@ -63,7 +63,7 @@ describe('TOA: hand-worked sequences', () => {
     expect(node(s, 'r0').children).toHaveLength(3);
   });
 
-  test('UCT uses the global play count, not the parent visits', () => {
+  test('UCT uses the global play count, not the parent visits', async () => {
     // K = 1 (A), width 2, alpha 1, rewards 0, -2, -2, ...
     // p0: m0 +inf, layer 1 empty -> "A fresh" = r0 (.5); r0 gets refine child m1.
     // p1: layer 1 has 1 < 2 -> m0 again -> "A fresh" = r1 (.1192); r1 gets m2.
@@ -75,13 +75,13 @@ describe('TOA: hand-worked sequences', () => {
     //     With the parent's visits instead (ln 2): m1 .1192 + .8326 = .9518 < m3 .3096 + .6798
     //     = .9894, which would have chosen "A fresh". The global count is what the spec says.
     const s = createToaStrategy({ agents: ['A'], budget: 4, alpha: 1, tau: 1, width: 2 });
-    const log = drive(s, 4, { reward: scripted([0, -2, -2, -2]) });
+    const log = await drive(s, 4, { reward: scripted([0, -2, -2, -2]) });
     expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 A fresh', 'r2 A refine r0', 'r3 A refine r0']);
     expect(node(s, 'm3').kind).toBe('fresh');
     expect(uct(node(s, 'm3'), 3, 1)).toBeCloseTo(0.30961 + Math.sqrt((2 * Math.log(4)) / 3), 4);
   });
 
-  test('width cap and the child-better-than-parent rule (a refine node resamples until it beats its parent)', () => {
+  test('width cap and the child-better-than-parent rule (a refine node resamples until it beats its parent)', async () => {
     // K = 1 (A), width 1, alpha 0, rewards 1, 1, 2, 0.
     // p0: m0 -> "A fresh" = r0 (σ1 = .7311); r0 gets refine child m1. Layer 1 is now full.
     // p1: m0 fully expanded -> r0 (visits 1) -> lazy m2 (fresh, copy of m0: 2, [.7311]).
@@ -93,7 +93,7 @@ describe('TOA: hand-worked sequences', () => {
     //     is r2 -> r2 visits 1 -> lazy m5 (copy of m0: 4, [.7311, .7311, .8808]); m4 +inf ->
     //     "A refine r2" = r3.
     const s = createToaStrategy({ agents: ['A'], budget: 4, alpha: 0, tau: 1, width: 1 });
-    const log = drive(s, 4, { reward: scripted([1, 1, 2, 0]) });
+    const log = await drive(s, 4, { reward: scripted([1, 1, 2, 0]) });
     expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 A refine r0', 'r2 A refine r0', 'r3 A refine r2']);
     expect(node(s, 'm5').visits).toBe(4);
     expect(node(s, 'm5').rewards).toEqual([σ(1), σ(1), σ(2)]);
@@ -101,7 +101,7 @@ describe('TOA: hand-worked sequences', () => {
     expect(node(s, 'm4').layer).toBe(3);
   });
 
-  test('a lazy fresh child also resamples (fresh call) while no child beats the response above it', () => {
+  test('a lazy fresh child also resamples (fresh call) while no child beats the response above it', async () => {
     // K = 1, width 1, alpha 0, rewards 2, 0, -1, -1.
     // p0: "A fresh" = r0 (.8808). p1: r0 lazy m2 = copy m0 (2, [.8808]); m1 +inf -> "A refine r0"
     //     = r1 (.5). p2: m1 .5 < m2 .8808 -> m2: layer 2 full, no children -> not fully expanded
@@ -109,13 +109,13 @@ describe('TOA: hand-worked sequences', () => {
     // p3: m1 .5, m2 mean(.8808, .2689) = .5749 -> m2: child r2 does not beat r0 -> samples
     //     again: "A fresh" = r3.
     const s = createToaStrategy({ agents: ['A'], budget: 4, alpha: 0, tau: 1, width: 1 });
-    const log = drive(s, 4, { reward: scripted([2, 0, -1, -1]) });
+    const log = await drive(s, 4, { reward: scripted([2, 0, -1, -1]) });
     expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 A refine r0', 'r2 A fresh', 'r3 A fresh']);
     expect(node(s, 'r2').layer).toBe(2);
     expect(s.tree().nodes[node(s, 'r3').parent]!.id).toBe('m2');
   });
 
-  test('width < K: a root-level model node with no children is not fully expanded', () => {
+  test('width < K: a root-level model node with no children is not fully expanded', async () => {
     // K = 2 (A, B), width 1, alpha 0, rewards 0, 1, 0.
     // p0: m0 +inf -> "A fresh" = r0 (.5); refine children m2(A) m3(B). Layer 1 is full.
     // p1: m0 .5, m1 +inf -> m1. Layer full, but m1 has no children: the authors' code would
@@ -123,16 +123,16 @@ describe('TOA: hand-worked sequences', () => {
     // p2: m1 .7311 > m0 .5 -> m1 fully expanded -> r1 -> lazy m6(A) m7(B); m4 (A refine r1) is
     //     +inf -> "A refine r1" = r2.
     const s = createToaStrategy({ agents: ['A', 'B'], budget: 3, alpha: 0, tau: 1, width: 1 });
-    const log = drive(s, 3, { reward: scripted([0, 1, 0]) });
+    const log = await drive(s, 3, { reward: scripted([0, 1, 0]) });
     expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 B fresh', 'r2 A refine r1']);
   });
 
-  test('result: responses with normalised rewards, best = argmax raw (first on ties), the tree as JSON', () => {
+  test('result: responses with normalised rewards, best = argmax raw (first on ties), the tree as JSON', async () => {
     // K = 2, N = 2, width 'third' = floor(2/3) = 0: every layer is "full" from the start, so the
     // root's childless model nodes are expanded (width < K rule): "A fresh", then "B fresh".
     const s = createToaStrategy({ agents: ['A', 'B'], budget: 2, alpha: 0.01, tau: 0.1, width: 'third' });
     expect(s.width).toBe(0);
-    const log = drive(s, 2, { reward: scripted([0.2, 0.2]) });
+    const log = await drive(s, 2, { reward: scripted([0.2, 0.2]) });
     expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 B fresh']);
     const r = log.result;
     expect(r.method).toBe('toa');
@@ -194,19 +194,19 @@ describe('TOA: hand-worked sequences', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 
-  test('a numeric width attaches an anytime curve (each prefix is a smaller-budget run)', () => {
+  test('a numeric width attaches an anytime curve (each prefix is a smaller-budget run)', async () => {
     const rewards = [0, 2, -1, 1, 3];
-    const full = drive(createToaStrategy({ agents: ['A', 'B'], budget: 5, alpha: 0.1, tau: 1, width: 2 }), 5, {
+    const full = await drive(createToaStrategy({ agents: ['A', 'B'], budget: 5, alpha: 0.1, tau: 1, width: 2 }), 5, {
       reward: scripted(rewards),
     });
     expect(full.result.anytime).toEqual([0, 2, 2, 2, 3].map((b, i) => ({ generations: i + 1, bestReward: b })));
-    const small = drive(createToaStrategy({ agents: ['A', 'B'], budget: 3, alpha: 0.1, tau: 1, width: 2 }), 3, {
+    const small = await drive(createToaStrategy({ agents: ['A', 'B'], budget: 3, alpha: 0.1, tau: 1, width: 2 }), 3, {
       reward: scripted(rewards),
     });
     expect(small.actions).toEqual(full.actions.slice(0, 3));
   });
 
-  test('width rules', () => {
+  test('width rules', async () => {
     expect(resolveWidth('third', 160)).toBe(53);
     expect(resolveWidth('half', 161)).toBe(80);
     expect(resolveWidth(7, 160)).toBe(7);
@@ -215,12 +215,12 @@ describe('TOA: hand-worked sequences', () => {
 });
 
 describe('TOA: parallel plays (virtual loss)', () => {
-  test('P = 1 is the faithful algorithm: identical to the default', () => {
+  test('P = 1 is the faithful algorithm: identical to the default', async () => {
     const rewards = [0.3, -0.2, 0.9, 0.1, 0.5, 0.4, -1, 2, 0.7, 0.6, 0.2, 0.3];
-    const a = drive(createToaStrategy({ agents: ['A', 'B', 'C'], budget: 12, alpha: 0.05, tau: 1, width: 4 }), 12, {
+    const a = await drive(createToaStrategy({ agents: ['A', 'B', 'C'], budget: 12, alpha: 0.05, tau: 1, width: 4 }), 12, {
       reward: scripted(rewards),
     });
-    const b = drive(
+    const b = await drive(
       createToaStrategy({ agents: ['A', 'B', 'C'], budget: 12, alpha: 0.05, tau: 1, width: 4, parallelPlays: 1 }),
       12,
       { reward: scripted(rewards) },
@@ -230,21 +230,21 @@ describe('TOA: parallel plays (virtual loss)', () => {
     expect(a.maxInFlight).toBe(1);
   });
 
-  test('P = 2: a pending play counts as a visit with reward 0, so the second play picks another action', () => {
+  test('P = 2: a pending play counts as a visit with reward 0, so the second play picks another action', async () => {
     // p0: m0 +inf -> "A fresh" (pending: m0 now has visits 1 + 1 virtual, mean 0 -> finite).
     // p1 (no outcome yet): m0 = 0 + 0.1 * sqrt(2 ln 2 / 2) = 0.083, m1 +inf -> "B fresh".
     // Both come back in the first next() call. After r0 (σ1) is observed, one slot is free:
     // p2: m0 .7311 + .1 sqrt(2 ln 3 / 2) = .836; m1 has visits 1 + 1 virtual, mean 0 -> .105
     //     -> "A fresh" again (layer 1 has 1 response + 1 pending < width 4).
     const s = createToaStrategy({ agents: ['A', 'B'], budget: 3, alpha: 0.1, tau: 1, width: 4, parallelPlays: 2 });
-    const log = drive(s, 3, { reward: scripted([1, 0, 0]) });
+    const log = await drive(s, 3, { reward: scripted([1, 0, 0]) });
     expect(log.batches.map((b) => b.map(show))).toEqual([['r0 A fresh', 'r1 B fresh'], ['r2 A fresh']]);
     expect(log.maxInFlight).toBe(2);
     expect(s.tree().nodes.every((n) => n.pending === 0)).toBe(true);
     expect(s.tree().pendingPerLayer.every((n) => n === 0)).toBe(true);
   });
 
-  test('rejects bad options', () => {
+  test('rejects bad options', async () => {
     expect(() => createToaStrategy({ agents: ['A'], budget: 3, alpha: 0, tau: 1, width: 1, parallelPlays: 0 })).toThrow(
       /parallelPlays/,
     );

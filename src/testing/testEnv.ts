@@ -6,9 +6,9 @@
  * Kept out of ./index so production code does not load @temporalio/testing.
  */
 import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
-import { findTemporalCli } from './cli-path';
-import { DEFAULT_SQLITE_PRAGMAS } from './devServer';
-import { TOA_SEARCH_ATTRIBUTE_KEYS } from './searchAttributes';
+import { findTemporalCli } from '../server/cli-path';
+import { DEFAULT_SQLITE_PRAGMAS } from '../server/devServer';
+import { TOA_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes';
 
 type ServerOptions = NonNullable<LocalTestWorkflowEnvironmentOptions['server']>;
 

@@ -9,7 +9,7 @@
  * (the workflow bundle's sandbox). Registration (which needs a connection) lives in
  * `registerSearchAttributes.ts`.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 
 /** One custom search attribute: name as seen in the Temporal UI / visibility queries, and type. */
@@ -93,4 +93,33 @@ export function searchAttributesManifest(): string {
     ...TOA_SEARCH_ATTRIBUTE_LIST.map((d) => `${d.name} ${cliTypeName(d.type)}`),
     '',
   ].join('\n');
+}
+
+/** Values a workflow upserts; undefined and null are left out. */
+export interface SearchAttributeValues {
+  sweepId?: string;
+  method?: string;
+  budget?: number;
+  seed?: number;
+  status?: string;
+  bestReward?: number | null;
+  generations?: number;
+  promptId?: string;
+}
+
+/** Typed search attribute pairs for `upsertSearchAttributes` / `typedSearchAttributes`. */
+export function searchAttributeUpdates(v: SearchAttributeValues): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [];
+  const add = <K extends keyof typeof ToaSearchAttributes>(k: K, value: unknown) => {
+    if (value !== undefined && value !== null) pairs.push({ key: ToaSearchAttributes[k], value } as unknown as SearchAttributePair);
+  };
+  add('sweepId', v.sweepId);
+  add('method', v.method);
+  add('budget', v.budget);
+  add('seed', v.seed);
+  add('status', v.status);
+  add('bestReward', v.bestReward);
+  add('generations', v.generations);
+  add('promptId', v.promptId);
+  return pairs;
 }

@@ -2,7 +2,7 @@
 import type { MethodSpec } from '../config/schema';
 import type { ResponseRecord, SearchResult } from '../search/types';
 import type { ComputeTotals } from './compute';
-import { methodLabelOf } from '../config/labels';
+import { methodLabelOf } from '../search/methods';
 
 export interface RecordedResponse extends ResponseRecord {
   /** Store key of the response text. */

@@ -1,0 +1,158 @@
+/**
+ * THE driver loop of a search: `next() → play → observe()`, the same in the promptSearch
+ * workflow, the in-process benchmark, the unit tests and the record writer's replay.
+ *
+ * A search is a pure function of its configuration, seed and the interleaving of next() calls
+ * and observed outcomes. The driver records that interleaving (the trace), so the full result and
+ * tree can be rebuilt later from small per-play facts (`replaySearch`): workflow history never
+ * carries the tree.
+ *
+ * Workflow-safe: only promises, no timers, no I/O. Waiting (pause) and running plays are the
+ * caller's, through `runPlay` and the hooks.
+ */
+import type { Action, Outcome, SearchResult, Strategy } from './types';
+
+/** 'n' = a next() call; any other entry = the id of the action whose outcome was observed. */
+export type TraceStep = string;
+export const NEXT: TraceStep = 'n';
+
+export interface DriverHooks {
+  /** True while no new play may start (paused). Plays in flight still complete and are observed. */
+  held?(): boolean;
+  /** Called when held with nothing in flight; resolves when plays may start again. */
+  waitWhileHeld?(): Promise<void>;
+  /** After each observed outcome (progress, best so far, UI). */
+  onOutcome?(action: Action, outcome: Outcome): void;
+  /**
+   * Which play in flight completes next. Default: whichever settles first (Promise.race, which
+   * on plays already settled is the oldest). Unit tests use it to choose completion orders.
+   */
+  nextCompletion?(inFlight: ReadonlyMap<string, Promise<Completion>>): Promise<Completion>;
+}
+
+export interface Completion {
+  action: Action;
+  outcome: Outcome;
+}
+
+export interface SearchRun {
+  result: SearchResult;
+  trace: TraceStep[];
+}
+
+/**
+ * A strategy with its trace: the two steps every driver performs, recorded. `launch` is the only
+ * place next() is called and `observe` the only place outcomes reach the strategy, so the trace
+ * is exact by construction.
+ */
+export class TracedSearch {
+  readonly trace: TraceStep[] = [];
+  private readonly issued = new Map<string, Action>();
+
+  constructor(readonly strategy: Strategy) {}
+
+  done(): boolean {
+    return this.strategy.done();
+  }
+
+  /** Actions to run now (recorded as one 'n' step, even when empty). */
+  launch(): Action[] {
+    this.trace.push(NEXT);
+    const actions = this.strategy.next();
+    for (const a of actions) this.issued.set(a.id, a);
+    return actions;
+  }
+
+  observe(outcome: Outcome): Action {
+    const action = this.issued.get(outcome.actionId);
+    if (!action) throw new Error(`driver: outcome for ${outcome.actionId}, which the strategy has not issued`);
+    this.trace.push(outcome.actionId);
+    this.strategy.observe(outcome);
+    return action;
+  }
+
+  /** The action an id names, once issued (replay asks for outcomes by action). */
+  action(id: string): Action | undefined {
+    return this.issued.get(id);
+  }
+
+  result(): SearchResult {
+    return this.strategy.result();
+  }
+}
+
+/**
+ * Runs a search to the end. New plays start at the beginning, after every observed outcome and
+ * when the hold is lifted. A play that fails stops new plays from starting, lets the plays in
+ * flight settle (their cost is then known), and rethrows the first failure.
+ */
+export async function runSearch(
+  strategy: Strategy,
+  runPlay: (action: Action) => Promise<Outcome>,
+  hooks: DriverHooks = {},
+): Promise<SearchRun> {
+  const search = new TracedSearch(strategy);
+  const inFlight = new Map<string, Promise<Completion>>();
+  let failure: { error: unknown } | undefined;
+
+  const launch = (): void => {
+    if (failure || search.done() || hooks.held?.()) return;
+    for (const action of search.launch()) {
+      const play = runPlay(action).then((outcome) => ({ action, outcome }));
+      play.catch(() => undefined); // observed through nextCompletion; never an unhandled rejection
+      inFlight.set(action.id, play);
+    }
+  };
+  const next = (): Promise<Completion> =>
+    hooks.nextCompletion ? hooks.nextCompletion(inFlight) : Promise.race(inFlight.values());
+
+  launch();
+  while (!search.done() && !failure) {
+    if (inFlight.size === 0) {
+      if (!hooks.held?.()) throw new Error('driver: the strategy proposed no action while not done (a bug in the strategy)');
+      await hooks.waitWhileHeld?.();
+      launch();
+      continue;
+    }
+    let completion: Completion;
+    try {
+      completion = await next();
+    } catch (error) {
+      failure = { error };
+      break;
+    }
+    inFlight.delete(completion.action.id);
+    search.observe(completion.outcome);
+    hooks.onOutcome?.(completion.action, completion.outcome);
+    launch();
+  }
+  if (failure) {
+    await Promise.allSettled(inFlight.values());
+    throw failure.error;
+  }
+  return { result: search.result(), trace: search.trace };
+}
+
+/**
+ * Rebuilds a search from its trace, asking `outcomeOf` for each observed action (in trace order,
+ * so an action's inputs are always known before it). Throws if the strategy proposes something
+ * else than the trace records or is not done at its end.
+ */
+export async function replaySearch(
+  strategy: Strategy,
+  trace: readonly TraceStep[],
+  outcomeOf: (action: Action) => Outcome | Promise<Outcome>,
+): Promise<SearchResult> {
+  const search = new TracedSearch(strategy);
+  for (const step of trace) {
+    if (step === NEXT) {
+      search.launch();
+      continue;
+    }
+    const action = search.action(step);
+    if (!action) throw new Error(`trace replay: ${step} observed before the strategy issued it`);
+    search.observe(await outcomeOf(action));
+  }
+  if (!search.done()) throw new Error('trace replay: the strategy is not done at the end of the trace');
+  return search.result();
+}

@@ -1,0 +1,13 @@
+/** Random sampling (single-agent best-of-N): N fresh samples from one agent. */
+import { z } from 'zod';
+import { createRandomStrategy } from '../baselines/random';
+import { defineMethod, methodLabelSchema, nameSchema } from './define';
+
+export const randomMethod = defineMethod({
+  type: 'random',
+  summary: 'best-of-N from one agent: N fresh samples',
+  origin: 'baseline of Ye et al. 2024',
+  schema: z.object({ type: z.literal('random'), label: methodLabelSchema, agent: nameSchema.describe('The single agent sampled') }).strict(),
+  create: (spec, ctx) => createRandomStrategy({ agent: spec.agent, budget: ctx.budget, method: ctx.label }),
+  agentReferences: (spec) => [{ path: ['agent'], agent: spec.agent }],
+});

@@ -1,0 +1,12 @@
+/** Sequential refinement: rounds of agents in a shuffled order, each refining the previous answer. */
+import { z } from 'zod';
+import { createSequentialStrategy } from '../baselines/sequential';
+import { defineMethod, methodLabelSchema } from './define';
+
+export const sequentialMethod = defineMethod({
+  type: 'sequential',
+  summary: 'ceil(N/K) rounds in a seeded shuffled agent order; each agent refines the previous answer',
+  origin: 'baseline of Ye et al. 2024',
+  schema: z.object({ type: z.literal('sequential'), label: methodLabelSchema }).strict(),
+  create: (_spec, ctx) => createSequentialStrategy({ agents: ctx.agents, budget: ctx.budget, seed: ctx.seed, method: ctx.label }),
+});
