@@ -3,7 +3,7 @@
  * safe inside the Temporal workflow sandbox. Methods and their options: ./methods.
  */
 export * from './types';
-export { createPrng, deriveSeed, shuffle } from './prng';
+export { createPrng, deriveSeed, promptSearchSeed, shuffle } from './prng';
 export { createToaStrategy, resolveWidth } from './toa/strategy';
 export type { ToaOptions, ToaStrategy, WidthRule } from './toa/strategy';
 export { normalizeReward } from './toa/backup';

@@ -67,3 +67,12 @@ export function deriveSeed(seed: number, ...parts: Array<string | number>): numb
   h ^= h >>> 16;
   return h >>> 0;
 }
+
+/**
+ * The search seed of one prompt: the run's seed mixed with the prompt id, so that prompts of one
+ * sweep draw independent random choices (the authors shuffle per prompt), while the same (seed,
+ * prompt) always searches the same way. Every driver passes this as the strategy's seed.
+ */
+export function promptSearchSeed(seed: number, promptId: string): number {
+  return deriveSeed(seed, 'search', promptId);
+}
