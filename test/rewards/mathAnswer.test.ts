@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { RewardSpec } from '../../src/config/schema';
+import { scoreReward } from '../support/activities';
 import {
   answersMatch,
   extractAnswer,
   lastBoxed,
-  mathAnswerReward,
   mathAnswerScore,
   normalizeAnswer,
   referenceAnswer,
@@ -189,7 +189,7 @@ describe('normalisation and matching', () => {
 describe('math-answer reward backend', () => {
   const spec: RewardSpec = { type: 'math-answer' };
   const call = (response: string, reference?: string, promptId = 'gsm8k-117') =>
-    mathAnswerReward({ spec, prompt: 'q', response, reference, promptId, env: {} });
+    scoreReward({ spec, prompt: 'q', response, reference, promptId, env: {} });
 
   it('1 for a match, 0 otherwise (including no answer at all)', async () => {
     await expect(call('2 * 3 = 6 pairs, 6 * 60 = 360. The answer is $360.', '360')).resolves.toBe(1);
