@@ -137,6 +137,11 @@ async function report(dir: string, outDir: string): Promise<string | null> {
     const r = await buildReport({ recordsDir: path.join(dir, 'records'), storeRoot: path.join(dir, 'store'), outDir, png: false });
     // Keep only the figures and the summary in the repository (the HTML embeds texts).
     fs.rmSync(r.html, { force: true });
+    // The summary records where it was written: keep those paths repository-relative, so the
+    // committed file names no folder of the machine that ran it (test/repo/standalone.test.ts).
+    const summary = JSON.parse(fs.readFileSync(r.summaryJson, 'utf8')) as Record<string, unknown>;
+    for (const key of ['outDir', 'html', 'summaryJson']) summary[key] = path.relative(ROOT, String(summary[key]));
+    fs.writeFileSync(r.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
     return path.relative(ROOT, r.outDir);
   } catch (err) {
     log(`toa report failed: ${(err as Error).message}`);
