@@ -42,7 +42,9 @@ const TABLE = readmeTable();
 
 describe('data/ and its README', () => {
   it('the README lists every JSONL file in data/ and nothing else', () => {
-    const files = readdirSync(DATA).filter((f) => f.endsWith('.jsonl')).sort();
+    const files = readdirSync(DATA)
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort();
     expect(TABLE.map((r) => r.file).sort()).toEqual(files);
     expect(files).toEqual([
       'alpaca_eval.805.jsonl',
@@ -62,7 +64,8 @@ describe('data/ and its README', () => {
       const keys = Object.keys(r).sort();
       if (keys.join(',') !== [...row.fields].sort().join(','))
         problems.push(`data/${file}:${i + 1}: fields ${keys.join(', ')} (README: ${row.fields.join(', ')})`);
-      if (typeof r.instruction !== 'string' || r.instruction.trim() === '') problems.push(`data/${file}:${i + 1}: empty instruction`);
+      if (typeof r.instruction !== 'string' || r.instruction.trim() === '')
+        problems.push(`data/${file}:${i + 1}: empty instruction`);
     });
     expect(problems).toEqual([]);
     expect(new Set(rows.map((r) => String(r.id))).size).toBe(rows.length);
@@ -73,7 +76,11 @@ describe('GSM8K gold answers', () => {
   const rows = load('gsm8k.test.1319.jsonl') as Array<{ id: number; gold_response: string; gold_answer: string }>;
 
   /** The last number of a solution, sign included, thousands separators removed. */
-  const lastNumber = (text: string): string | undefined => text.match(/-?\d[\d,]*(?:\.\d+)?/g)?.pop()?.replace(/,/g, '');
+  const lastNumber = (text: string): string | undefined =>
+    text
+      .match(/-?\d[\d,]*(?:\.\d+)?/g)
+      ?.pop()
+      ?.replace(/,/g, '');
 
   it('every gold_answer equals the final number of its gold_response (the "#### N" line), sign included', () => {
     const wrong: string[] = [];
@@ -81,7 +88,9 @@ describe('GSM8K gold answers', () => {
       const hashes = /####\s*(\S+)\s*$/.exec(r.gold_response)?.[1]?.replace(/,/g, '');
       const last = lastNumber(r.gold_response);
       if (hashes !== r.gold_answer || last !== r.gold_answer)
-        wrong.push(`id ${r.id}: gold_answer ${JSON.stringify(r.gold_answer)}, "####" ${JSON.stringify(hashes)}, last number ${JSON.stringify(last)}`);
+        wrong.push(
+          `id ${r.id}: gold_answer ${JSON.stringify(r.gold_answer)}, "####" ${JSON.stringify(hashes)}, last number ${JSON.stringify(last)}`,
+        );
     }
     expect(wrong).toEqual([]);
   });
