@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type DevServerHandle } from '../src/server/devServer';
+import { startDevServer, type DevServerHandle } from '../src/server/embedded';
 import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAgentQueueActivities, createMainQueueActivities } from '../src/activities';

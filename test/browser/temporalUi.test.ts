@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startDevServer, type DevServerHandle } from '../../src/server/devServer';
+import { startDevServer, type DevServerHandle } from '../../src/server/embedded';
 import { startWorkers, type RunningWorkers } from '../../src/worker/run';
 import { startFakeOpenAI, startFakeReward, type FakeOpenAI, type FakeReward } from '../../src/testing';
 import { agentSchema, datasetSchema, methodSchema, type AgentConfig } from '../../src/config/schema';
