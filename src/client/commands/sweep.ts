@@ -4,6 +4,7 @@ import { loadSweepFile } from '../../config/load';
 import { connectToa, UNKNOWN_UI, uiSweepUrl, withInProcessWorkers } from '../connect';
 import { retrySweep, signalSweep, startSweep, sweepProgress } from '../sweepCommands';
 import { printSweepTable } from '../tables';
+import { runningPrompts } from '../runningPrompts';
 import { describeProgress, watchSweep } from '../watch';
 import { print } from './options';
 
@@ -20,7 +21,7 @@ async function start(file: string, o: { id?: string; watch?: boolean; withWorker
   print(`sweep ${r.sweepId} ${OUTCOME[r.outcome]}\n  UI: ${uiSweepUrl(toa, r.sweepId)}`);
   if (o.watch || o.withWorker) {
     const loaded = await loadSweepFile(file);
-    const watch = () => watchSweep(() => sweepProgress(toa.client, r.sweepId));
+    const watch = () => watchSweep(() => sweepProgress(toa.client, r.sweepId), { running: () => runningPrompts(toa.client, r.sweepId) });
     const p = o.withWorker ? await withInProcessWorkers(toa, loaded.config.agents, watch) : await watch();
     printSweepTable(p);
   }
@@ -32,7 +33,8 @@ async function status(id: string, o: { json?: boolean }): Promise<void> {
   const p = await sweepProgress(toa.client, id);
   if (o.json) print(JSON.stringify(p, null, 2));
   else {
-    print(describeProgress(p));
+    const running = p.status === 'running' || p.status === 'paused' ? await runningPrompts(toa.client, id) : undefined;
+    print(describeProgress(p, undefined, running));
     printSweepTable(p);
   }
   await toa.close();
@@ -40,7 +42,7 @@ async function status(id: string, o: { json?: boolean }): Promise<void> {
 
 async function watch(id: string): Promise<void> {
   const toa = await connectToa();
-  printSweepTable(await watchSweep(() => sweepProgress(toa.client, id)));
+  printSweepTable(await watchSweep(() => sweepProgress(toa.client, id), { running: () => runningPrompts(toa.client, id) }));
   await toa.close();
 }
 
