@@ -13,7 +13,8 @@ import { registerServerCommands } from './commands/server';
 import { registerSweepCommands } from './commands/sweep';
 import { registerWorkerCommand } from './commands/worker';
 
-export async function main(argv: string[]): Promise<void> {
+/** The `toa` program with every command registered (the documented-commands test walks it). */
+export function buildProgram(): Command {
   const program = new Command('toa')
     .description('Multi-agent sampling with tree search (TOA) for data synthesis, as durable Temporal workflows')
     .showHelpAfterError();
@@ -27,5 +28,9 @@ export async function main(argv: string[]): Promise<void> {
   registerReportCommand(program);
   registerDemoCommand(program);
   program.addOption(new Option('--debug', 'print stack traces').hideHelp());
-  await program.parseAsync(argv);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }
