@@ -1,0 +1,13 @@
+/** The local production-like cluster: Temporal server + PostgreSQL as plain processes (docs/deployment.md). */
+export {
+  LocalCluster,
+  defaultClusterDir,
+  type LocalClusterOptions,
+  type ClusterInfo,
+  type UpResult,
+  type GivenPorts,
+  type ClusterPorts,
+} from './localCluster';
+export { deriveTemporalConfig, type DerivedConfigOptions } from './temporalConfig';
+export { findPostgres, postgresOsUser, LocalPostgres, type PostgresBinaries, type PostgresOsUser } from './postgres';
+export { ensureTemporalServerTools, temporalServerVersion, type TemporalServerTools } from './serverTools';
