@@ -70,6 +70,23 @@ function goVersion() {
   return r.stdout.trim();
 }
 
+function goMissingMessage(l) {
+  return (
+    `Go is not installed (no \`go\` on PATH): it is needed once to build Temporal server ${l.version} into ${path.relative(ROOT, l.dir) || l.dir}/ ` +
+    `(go install ${MODULE}/cmd/server@v${l.version}); install Go from https://go.dev/dl/ or your package manager ` +
+    '(`apt-get install golang`; an older Go fetches the toolchain the module needs by itself)'
+  );
+}
+
+/**
+ * Why the server cannot be had without further ado, or null: it is built, or Go is there to build it.
+ * A cheap check, so callers can report every missing piece before a long build starts.
+ */
+function temporalServerProblem() {
+  const l = toolsLayout();
+  return isComplete(l) || goVersion() ? null : goMissingMessage(l);
+}
+
 /**
  * Build (when missing) and return the layout. Throws a one-line-first error naming what is missing.
  * @param {{ quiet?: boolean }} [opts]
@@ -81,13 +98,7 @@ function ensureTemporalServer(opts = {}) {
   const l = toolsLayout();
   if (isComplete(l)) return l;
   const go = goVersion();
-  if (!go) {
-    throw new Error(
-      `Go is not installed (no \`go\` on PATH): it is needed once to build Temporal server ${l.version} into ${path.relative(ROOT, l.dir)}/ ` +
-        `(go install ${MODULE}/cmd/server@v${l.version}). Install Go from https://go.dev/dl/ or your package manager ` +
-        '(`apt-get install golang`; an older Go fetches the toolchain the module needs by itself).',
-    );
-  }
+  if (!go) throw new Error(goMissingMessage(l));
   const tmp = `${l.dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.join(tmp, 'bin'), { recursive: true });
@@ -153,7 +164,7 @@ function chmodTree(dir) {
   }
 }
 
-module.exports = { temporalServerVersion, toolsLayout, ensureTemporalServer, VERSION_FILE };
+module.exports = { temporalServerVersion, toolsLayout, ensureTemporalServer, temporalServerProblem, VERSION_FILE };
 
 if (require.main === module) {
   try {

@@ -2,6 +2,8 @@
 export {
   LocalCluster,
   defaultClusterDir,
+  preflight,
+  serverLogSummary,
   type LocalClusterOptions,
   type ClusterInfo,
   type UpResult,
@@ -10,4 +12,4 @@ export {
 } from './localCluster';
 export { deriveTemporalConfig, type DerivedConfigOptions } from './temporalConfig';
 export { findPostgres, postgresOsUser, LocalPostgres, type PostgresBinaries, type PostgresOsUser } from './postgres';
-export { ensureTemporalServerTools, temporalServerVersion, type TemporalServerTools } from './serverTools';
+export { ensureTemporalServerTools, temporalServerProblem, temporalServerVersion, type TemporalServerTools } from './serverTools';

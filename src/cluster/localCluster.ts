@@ -27,7 +27,7 @@ import { projectRoot, stateDir } from '../server/cli-path';
 import { registerSearchAttributes } from '../server/registerSearchAttributes';
 import { findPostgres, LocalPostgres, postgresOsUser, type PostgresBinaries, type PostgresOsUser } from './postgres';
 import { freePort, isAlive, isPortFree, isProcessOf, runChecked, sleep, stopPid, tailFile } from './processes';
-import { ensureTemporalServerTools, type TemporalServerTools } from './serverTools';
+import { ensureTemporalServerTools, temporalServerProblem, type TemporalServerTools } from './serverTools';
 import { deriveTemporalConfig, type ClusterPorts } from './temporalConfig';
 
 export type { ClusterPorts } from './temporalConfig';
@@ -131,6 +131,30 @@ export function serverLogSummary(text: string, lines = 6): string {
     .join('\n');
 }
 
+/**
+ * Everything `up` needs that is not there, each on its own line, before anything starts (and
+ * before a build of several minutes): PostgreSQL's binaries, runuser and the postgres user (as
+ * root), the Temporal server or Go to build it.
+ */
+export function preflight(): { bins: PostgresBinaries; os: PostgresOsUser } {
+  const problems: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  const bins = attempt(findPostgres);
+  const os = attempt(postgresOsUser);
+  const temporal = temporalServerProblem();
+  if (temporal) problems.push(temporal);
+  if (problems.length || !bins || !os)
+    throw new Error(`cannot bring the local cluster up:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { bins, os };
+}
+
 /** Default data folder: `<TOA_HOME or ./.toa>/cluster`. */
 export function defaultClusterDir(): string {
   return path.join(stateDir(), 'cluster');
@@ -164,11 +188,10 @@ export class LocalCluster {
    */
   async up(): Promise<UpResult> {
     const t0 = Date.now();
+    const { bins, os } = preflight();
     return this.withLock(async () => {
       const actions: string[] = [];
       const tools = ensureTemporalServerTools({ quiet: !this.opts.log });
-      const bins = findPostgres();
-      const os = postgresOsUser();
       fs.mkdirSync(this.dir, { recursive: true });
       this.letOthersEnter(os);
       let state = this.readState();

@@ -60,12 +60,22 @@ export async function runChecked(
   return r;
 }
 
+/**
+ * Is `pid` running? An exited child that its parent has not reaped yet (a zombie) is not: e.g. a
+ * server started by a test process that is blocked in spawnSync while another process stops it.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    // No /proc (not Linux), or it is gone between the two checks.
+    return fs.existsSync('/proc/self/stat') ? false : true;
   }
 }
 

@@ -24,6 +24,7 @@ interface ToolsScript {
   temporalServerVersion(): string;
   toolsLayout(version?: string): TemporalServerTools;
   ensureTemporalServer(opts?: { quiet?: boolean }): TemporalServerTools;
+  temporalServerProblem(): string | null;
 }
 
 function script(): ToolsScript {
@@ -38,4 +39,9 @@ export function temporalServerVersion(): string {
 /** The binaries, building them first when missing (`go install`; throws naming what is missing). */
 export function ensureTemporalServerTools(opts: { quiet?: boolean } = {}): TemporalServerTools {
   return script().ensureTemporalServer(opts);
+}
+
+/** Why the binaries cannot be had (not built and no Go to build them), or null. Cheap: builds nothing. */
+export function temporalServerProblem(): string | null {
+  return script().temporalServerProblem();
 }

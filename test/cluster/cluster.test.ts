@@ -11,7 +11,8 @@ import { temporal } from '@temporalio/proto';
 import { parse as parseYaml } from 'yaml';
 import { deriveTemporalConfig, ensureTemporalServerTools, temporalServerVersion, type ClusterInfo } from '../../src/cluster';
 import { TOA_SEARCH_ATTRIBUTE_LIST } from '../../src/server';
-import { clusterInfo } from './helpers';
+import { writeArtifact } from '../e2e/helpers';
+import { clusterInfo, testCluster } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLUSTER_CLI = path.join(ROOT, 'scripts', 'cluster.js');
@@ -138,4 +139,28 @@ test('the config is development-postgres12.yaml of the pinned module with only m
       'base.yaml',
     ),
   ).toThrow('base.yaml: no services.history.rpc.grpcPort');
+});
+
+test('`up` starts only what is missing: a crashed server alone, then after `down` both, on the same data and ports', async () => {
+  const cluster = testCluster();
+  await cluster.stopTemporal({ signal: 'SIGKILL' });
+  const afterCrash = await cluster.up();
+  expect(afterCrash.actions).toEqual(['schema', 'temporal']);
+  expect(afterCrash.postgres.pid).toBe(info.postgres.pid);
+
+  const t0 = Date.now();
+  const down = cli(['down']);
+  expect(down.stdout).toBe('stopped: temporal, postgres\n');
+  const downSeconds = (Date.now() - t0) / 1000;
+  const warm = await cluster.up();
+  // initdb and the namespace are not redone: the data outlived the processes.
+  expect(warm.actions).toEqual(['postgres', 'schema', 'temporal']);
+  expect(warm.ports).toEqual(info.ports);
+  const again = await conn.workflowService.getClusterInfo({});
+  expect(again.persistenceStore).toBe('postgres12');
+  writeArtifact('cluster-restart.json', { downSeconds, warmUpSeconds: warm.seconds, serverOnlySeconds: afterCrash.seconds });
+  console.log(
+    `cluster down ${downSeconds.toFixed(1)} s, warm up ${warm.seconds.toFixed(1)} s, server-only up ${afterCrash.seconds.toFixed(1)} s`,
+  );
+  info = await clusterInfo();
 });
