@@ -9,7 +9,13 @@ import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { parse as parseYaml } from 'yaml';
-import { deriveTemporalConfig, ensureTemporalServerTools, temporalServerVersion, type ClusterInfo } from '../../src/cluster';
+import {
+  deriveTemporalConfig,
+  ensureTemporalServerTools,
+  findPostgres,
+  temporalServerVersion,
+  type ClusterInfo,
+} from '../../src/cluster';
 import { TOA_SEARCH_ATTRIBUTE_LIST } from '../../src/server';
 import { writeArtifact } from '../e2e/helpers';
 import { clusterInfo, testCluster } from './helpers';
@@ -38,6 +44,10 @@ test('the server is the pinned version and stores workflows and visibility in Po
   expect(c.persistenceStore).toBe('postgres12');
   expect(c.visibilityStore).toBe('postgres12');
   expect(info.temporal.running && info.postgres.running).toBe(true);
+  // The PostgreSQL found (newest /usr/lib/postgresql/<major>/bin, else initdb on PATH) is 12 or newer.
+  const pg = findPostgres({ ...process.env, TOA_PG_BIN: '' });
+  expect(pg.version).toBe(info.postgres.version);
+  expect(Number(pg.version.split('.')[0])).toBeGreaterThanOrEqual(12);
 });
 
 test('the namespace exists (7-day retention) with every toa search attribute at its declared type', async () => {

@@ -111,11 +111,10 @@ test('`cluster up` lists every missing piece, one line each, before building or 
   }
 });
 
-test('findPostgres finds a PostgreSQL 12+ with its server binaries, or names TOA_PG_BIN when that is wrong', () => {
-  const pg = findPostgres({ ...process.env, TOA_PG_BIN: '' });
-  expect(Number(pg.version.split('.')[0])).toBeGreaterThanOrEqual(12);
-  for (const b of [pg.initdb, pg.pgCtl, pg.psql]) expect(fs.statSync(b).isFile()).toBe(true);
-  expect(() => findPostgres({ TOA_PG_BIN: '/nonexistent/bin' })).toThrow('TOA_PG_BIN=/nonexistent/bin does not hold');
+test('a wrong TOA_PG_BIN is named, not skipped', () => {
+  expect(() => findPostgres({ TOA_PG_BIN: '/nonexistent/bin' })).toThrow(
+    "TOA_PG_BIN=/nonexistent/bin does not hold PostgreSQL's initdb, pg_ctl, postgres and psql",
+  );
 });
 
 test("the server's JSON log is summarised to its last warnings and errors, without stack traces", () => {
