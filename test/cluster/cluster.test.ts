@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../../src/cluster';
 import { TOA_SEARCH_ATTRIBUTE_LIST } from '../../src/server';
 import { writeArtifact } from '../e2e/helpers';
-import { clusterInfo, testCluster } from './helpers';
+import { clusterInfo, connectToCluster, testCluster } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLUSTER_CLI = path.join(ROOT, 'scripts', 'cluster.js');
@@ -28,7 +28,7 @@ let conn: Connection;
 
 beforeAll(async () => {
   info = await clusterInfo();
-  conn = await Connection.connect({ address: info.address });
+  conn = await connectToCluster(info);
 });
 afterAll(async () => {
   await conn?.close();

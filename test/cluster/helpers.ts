@@ -2,8 +2,9 @@
  * Cluster-test helpers: the cluster globalSetup brought up, and the e2e machinery
  * (test/e2e/helpers.ts: processes, fake endpoints, sweep files) pointed at it instead of a dev server.
  */
+import * as fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { LocalCluster, type ClusterInfo } from '../../src/cluster';
+import { LocalCluster, serverLogSummary, type ClusterInfo } from '../../src/cluster';
 import { E2E, ensureBuilt, killAll, startFake, type FakeProc } from '../e2e/helpers';
 
 /** The cluster of this test run (test/cluster/globalSetup.ts). */
@@ -22,6 +23,26 @@ export async function clusterInfo(): Promise<ClusterInfo> {
   return info;
 }
 
+/** A client connection to the cluster; when it fails, the error says what runs and what the server logged last. */
+export async function connectToCluster(info: ClusterInfo): Promise<Connection> {
+  try {
+    return await Connection.connect({ address: info.address });
+  } catch (err) {
+    const now = await testCluster()
+      .status()
+      .catch(() => null);
+    const log = fs.existsSync(info.temporal.logFile)
+      ? serverLogSummary(fs.readFileSync(info.temporal.logFile, 'utf8').slice(-200000))
+      : '';
+    throw new Error(
+      `cannot connect to the test cluster at ${info.address}: ${(err as Error).message}\n` +
+        `Temporal server: ${now?.temporal.running ? `running (pid ${now.temporal.pid})` : 'NOT running'}, ` +
+        `PostgreSQL: ${now?.postgres.running ? `running (pid ${now.postgres.pid})` : 'NOT running'}\n` +
+        `last warnings/errors of ${info.temporal.logFile}:\n${log}`,
+    );
+  }
+}
+
 /** An e2e environment (temp folder, logs, child processes) whose TEMPORAL_ADDRESS is the cluster. */
 export class ClusterE2E extends E2E {
   private connection?: Connection;
@@ -29,7 +50,7 @@ export class ClusterE2E extends E2E {
   async connect(info: ClusterInfo): Promise<void> {
     this.port = info.ports.frontend;
     this.extraEnv = { TEMPORAL_NAMESPACE: info.namespace };
-    this.connection = await Connection.connect({ address: info.address });
+    this.connection = await connectToCluster(info);
     this.client = new Client({ connection: this.connection, namespace: info.namespace });
   }
 
