@@ -423,11 +423,16 @@ export class LocalCluster {
 
   /** Write the config and spawn the server in its own session; returns its pid (health is checked separately). */
   private async startTemporalProcess(tools: TemporalServerTools, state: ClusterState): Promise<number> {
+    // A server that was just stopped may hold its sockets a moment longer: wait a little.
+    const deadline = Date.now() + 10000;
     for (const key of TEMPORAL_PORT_KEYS)
-      if (!(await isPortFree(state.ports[key])))
-        throw new Error(
-          `port ${state.ports[key]} (${PORT_LABELS[key]}) is in use by another process: cannot start the Temporal server`,
-        );
+      while (!(await isPortFree(state.ports[key]))) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `port ${state.ports[key]} (${PORT_LABELS[key]}) is in use by another process: cannot start the Temporal server`,
+          );
+        await sleep(200);
+      }
     fs.mkdirSync(this.temporalDir, { recursive: true });
     const config = deriveTemporalConfig(
       fs.readFileSync(tools.baseConfig, 'utf8'),

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -63,19 +64,23 @@ export async function runChecked(
 /**
  * Is `pid` running? An exited child that its parent has not reaped yet (a zombie) is not: e.g. a
  * server started by a test process that is blocked in spawnSync while another process stops it.
+ * But a multi-threaded process (the Go server) whose main thread has exited shows its leader as a
+ * zombie while the other threads are still tearing down, holding its sockets: it is running until
+ * only the leader is left in /proc/<pid>/task. `procRoot` is for tests.
  */
-export function isAlive(pid: number): boolean {
+export function isAlive(pid: number, procRoot = '/proc'): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  if (!fs.existsSync(path.join(procRoot, 'self')) && procRoot === '/proc') return true; // no /proc (not Linux)
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+    const stat = fs.readFileSync(path.join(procRoot, String(pid), 'stat'), 'utf8');
+    if (!/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) return true;
+    return fs.readdirSync(path.join(procRoot, String(pid), 'task')).length > 1;
   } catch {
-    // No /proc (not Linux), or it is gone between the two checks.
-    return fs.existsSync('/proc/self/stat') ? false : true;
+    return false; // gone between the checks
   }
 }
 

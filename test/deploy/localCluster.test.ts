@@ -150,3 +150,21 @@ test('an exited but unreaped process (zombie) counts as stopped, so `down` does 
     parent.kill('SIGKILL');
   }
 });
+
+test('a zombie leader whose other threads still run (a multi-threaded server dying) is still running', () => {
+  // A fake /proc for this process's pid: the kill(0) probe is real, the state comes from the files.
+  const proc = tmp();
+  try {
+    const me = path.join(proc, String(process.pid));
+    fs.mkdirSync(path.join(me, 'task', String(process.pid)), { recursive: true });
+    fs.writeFileSync(path.join(me, 'stat'), `${process.pid} (server) Z 1 1 1 0 -1`);
+    fs.mkdirSync(path.join(me, 'task', '999999'));
+    expect(isAlive(process.pid, proc)).toBe(true);
+    fs.rmdirSync(path.join(me, 'task', '999999'));
+    expect(isAlive(process.pid, proc)).toBe(false);
+    fs.writeFileSync(path.join(me, 'stat'), `${process.pid} (server) S 1 1 1 0 -1`);
+    expect(isAlive(process.pid, proc)).toBe(true);
+  } finally {
+    fs.rmSync(proc, { recursive: true, force: true });
+  }
+});
