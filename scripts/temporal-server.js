@@ -100,7 +100,7 @@ function ensureTemporalServer(opts = {}) {
   const go = goVersion();
   if (!go) throw new Error(goMissingMessage(l));
   const tmp = `${l.dir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeInterruptedBuilds(l.dir);
   fs.mkdirSync(path.join(tmp, 'bin'), { recursive: true });
   const t0 = Date.now();
   log(`building Temporal server ${l.version} with ${go} (first time: several minutes; log below)`);
@@ -154,6 +154,24 @@ function ensureTemporalServer(opts = {}) {
   fs.writeFileSync(l.buildInfo, `${JSON.stringify(info, null, 2)}\n`);
   log(`built in ${info.seconds} s: ${l.dir}`);
   return l;
+}
+
+/** Remove `<dir>.tmp-<pid>` folders of builds whose process is gone (interrupted). */
+function removeInterruptedBuilds(dir) {
+  const parent = path.dirname(dir);
+  const prefix = `${path.basename(dir)}.tmp-`;
+  if (!fs.existsSync(parent)) return;
+  for (const name of fs.readdirSync(parent).filter((n) => n.startsWith(prefix))) {
+    const pid = Number(name.slice(prefix.length));
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid !== process.pid;
+    } catch {
+      /* gone */
+    }
+    if (!alive) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
 }
 
 function chmodTree(dir) {
