@@ -3,7 +3,6 @@ export {
   LocalCluster,
   defaultClusterDir,
   preflight,
-  serverLogSummary,
   type LocalClusterOptions,
   type ClusterInfo,
   type UpResult,
@@ -13,3 +12,4 @@ export {
 export { deriveTemporalConfig, type DerivedConfigOptions } from './temporalConfig';
 export { findPostgres, postgresOsUser, LocalPostgres, type PostgresBinaries, type PostgresOsUser } from './postgres';
 export { ensureTemporalServerTools, temporalServerProblem, temporalServerVersion, type TemporalServerTools } from './serverTools';
+export { serverLogSummary } from './temporalServer';

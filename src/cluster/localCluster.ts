@@ -17,18 +17,18 @@
  *   temporal/server.log   the server's log (appended to across starts)
  *   postgres/             PGDATA, socket folder and log (src/cluster/postgres.ts)
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
 import { projectRoot, stateDir } from '../server/cli-path';
-import { registerSearchAttributes } from '../server/registerSearchAttributes';
+import { ensureNamespace, setupSchemas } from './adminJobs';
+import { withDirLock } from './lock';
+import { resolvePorts, TEMPORAL_PORT_KEYS, waitForFreePorts } from './ports';
 import { findPostgres, LocalPostgres, postgresOsUser, type PostgresBinaries, type PostgresOsUser } from './postgres';
-import { freePort, isAlive, isPortFree, isProcessOf, runChecked, sleep, stopPid, tailFile } from './processes';
+import { isAlive, isProcessOf, sleep, stopPid } from './processes';
 import { ensureTemporalServerTools, temporalServerProblem, type TemporalServerTools } from './serverTools';
-import { deriveTemporalConfig, type ClusterPorts } from './temporalConfig';
+import { startTemporalServer, waitForFrontend } from './temporalServer';
+import type { ClusterPorts } from './temporalConfig';
 
 export type { ClusterPorts } from './temporalConfig';
 
@@ -90,47 +90,6 @@ export interface UpResult extends ClusterInfo {
   seconds: number;
 }
 
-const PORT_LABELS: Record<keyof ClusterPorts, string> = {
-  frontend: 'Temporal frontend gRPC',
-  frontendHttp: 'Temporal frontend HTTP',
-  frontendMembership: 'frontend membership',
-  history: 'history gRPC',
-  historyMembership: 'history membership',
-  matching: 'matching gRPC',
-  matchingMembership: 'matching membership',
-  worker: 'worker gRPC',
-  workerMembership: 'worker membership',
-  metrics: 'Prometheus metrics',
-  postgres: 'PostgreSQL',
-};
-const TEMPORAL_PORT_KEYS = (Object.keys(PORT_LABELS) as Array<keyof ClusterPorts>).filter((k) => k !== 'postgres');
-const GRPC_ALREADY_EXISTS = 6;
-const GRPC_NOT_FOUND = 5;
-const HEALTH_SERVING = 1;
-
-/**
- * The server logs one JSON object per line with stack traces: keep level, message and error of
- * the last warnings/errors (else of the last lines), one short line each.
- */
-export function serverLogSummary(text: string, lines = 6): string {
-  const parsed = text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      try {
-        const j = JSON.parse(l) as { level?: string; msg?: string; error?: string };
-        return { level: j.level ?? '', line: `${j.level}: ${j.msg}${j.error ? `: ${j.error}` : ''}` };
-      } catch {
-        return { level: '', line: l };
-      }
-    });
-  const bad = parsed.filter((p) => ['warn', 'error', 'fatal', 'panic', 'dpanic'].includes(p.level));
-  return (bad.length ? bad : parsed)
-    .slice(-lines)
-    .map((p) => `  ${p.line.slice(0, 300)}`)
-    .join('\n');
-}
-
 /**
  * Everything `up` needs that is not there, each on its own line, before anything starts (and
  * before a build of several minutes): PostgreSQL's binaries, runuser and the postgres user (as
@@ -189,7 +148,7 @@ export class LocalCluster {
   async up(): Promise<UpResult> {
     const t0 = Date.now();
     const { bins, os } = preflight();
-    return this.withLock(async () => {
+    return withDirLock(this.dir, async () => {
       const actions: string[] = [];
       const tools = ensureTemporalServerTools({ quiet: !this.opts.log });
       fs.mkdirSync(this.dir, { recursive: true });
@@ -197,7 +156,14 @@ export class LocalCluster {
       let state = this.readState();
       const pgRunning = (await this.postgres(state, bins, os).status()).running;
       const temporalRunning = !!state?.temporalPid && isProcessOf(state.temporalPid, tools.server);
-      const ports = await this.resolvePorts(state?.ports, pgRunning, temporalRunning);
+      const ports = await resolvePorts({
+        recorded: state?.ports,
+        given: this.opts.ports ?? {},
+        postgresRunning: pgRunning,
+        temporalRunning,
+        dir: this.dir,
+        log: this.log,
+      });
       state = {
         temporalVersion: tools.version,
         namespace: this.opts.namespace ?? state?.namespace ?? 'default',
@@ -220,22 +186,26 @@ export class LocalCluster {
       }
       if (!temporalRunning) {
         this.log('creating/upgrading the Temporal schemas (temporal-sql-tool)');
-        await this.setupSchemas(pg, tools, state);
+        await setupSchemas(pg, tools);
         actions.push('schema');
         this.log(`starting Temporal server ${tools.version} on 127.0.0.1:${ports.frontend}`);
         state.temporalPid = await this.startTemporalProcess(tools, state);
         this.writeState(state);
         actions.push('temporal');
       }
-      await this.waitForFrontend(state, tools, this.opts.startTimeoutMs ?? 120000);
-      if (await this.ensureNamespace(state)) actions.push('namespace');
+      await this.waitForFrontend(state, tools);
+      const address = `127.0.0.1:${state.ports.frontend}`;
+      if (
+        await ensureNamespace({ address, namespace: state.namespace, retention: this.opts.retention ?? '7 days', log: this.log })
+      )
+        actions.push('namespace');
       return { ...(await this.infoFrom(state, tools, bins, os)), actions, seconds: (Date.now() - t0) / 1000 };
     });
   }
 
   /** Stop the Temporal server (SIGTERM, SIGKILL after 20 s) and PostgreSQL (fast shutdown). Data stays unless `deleteData`. */
   async down(o: { deleteData?: boolean } = {}): Promise<{ stopped: string[] }> {
-    return this.withLock(async () => {
+    return withDirLock(this.dir, async () => {
       const stopped: string[] = [];
       const state = this.readState();
       if (state?.temporalPid && isAlive(state.temporalPid)) {
@@ -257,7 +227,6 @@ export class LocalCluster {
       }
       if (o.deleteData) {
         this.log(`deleting ${this.dir}`);
-        // The lock file inside is released by withLock; it tolerates the folder being gone.
         fs.rmSync(this.dir, { recursive: true, force: true });
       }
       return { stopped };
@@ -298,7 +267,7 @@ export class LocalCluster {
     if (state.temporalPid && isProcessOf(state.temporalPid, tools.server)) return;
     state.temporalPid = await this.startTemporalProcess(tools, state);
     this.writeState(state);
-    await this.waitForFrontend(state, tools, this.opts.startTimeoutMs ?? 120000);
+    await this.waitForFrontend(state, tools);
   }
 
   /** Restart the Temporal server process (crash it with `signal: 'SIGKILL'`). */
@@ -364,172 +333,32 @@ export class LocalCluster {
     fs.renameSync(tmp, this.stateFile);
   }
 
-  /**
-   * Given ports win; else the recorded ones while free; else free ones. A component that is
-   * running keeps its ports (changing them needs `down` first).
-   */
-  private async resolvePorts(
-    recorded: ClusterPorts | undefined,
-    pgRunning: boolean,
-    temporalRunning: boolean,
-  ): Promise<ClusterPorts> {
-    const given = this.opts.ports ?? {};
-    const out = {} as ClusterPorts;
-    const taken = new Set<number>();
-    for (const key of Object.keys(PORT_LABELS) as Array<keyof ClusterPorts>) {
-      const running = key === 'postgres' ? pgRunning : temporalRunning;
-      const want = (given as Partial<ClusterPorts>)[key];
-      const had = recorded?.[key];
-      if (running && had) {
-        if (want && want !== had)
-          throw new Error(
-            `the cluster in ${this.dir} runs with ${PORT_LABELS[key]} on port ${had}, not ${want}: run \`down\` first to change ports`,
-          );
-        out[key] = had;
-      } else if (want) {
-        if (taken.has(want) || !(await isPortFree(want)))
-          throw new Error(`port ${want} (${PORT_LABELS[key]}) is in use by another process on 127.0.0.1: choose another one`);
-        out[key] = want;
-      } else if (had && !taken.has(had) && (await isPortFree(had))) {
-        out[key] = had;
-      } else {
-        out[key] = await freePort(taken);
-        if (had) this.log(`${PORT_LABELS[key]}: port ${had} is taken now, using ${out[key]}`);
-      }
-      taken.add(out[key]);
-    }
-    return out;
-  }
-
-  /**
-   * What the docker-compose `temporal-schema` job runs (deploy/temporal/setup-postgres.sh):
-   * create each database (when missing), `setup-schema -v 0.0` (version table only; a no-op once
-   * done), `update-schema -d schema/postgresql/v12/<db>/versioned` (incremental).
-   */
-  private async setupSchemas(pg: LocalPostgres, tools: TemporalServerTools, state: ClusterState): Promise<void> {
-    const env = { ...process.env, SQL_PASSWORD: state.postgres.password };
-    const base = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(state.ports.postgres), '-u', state.postgres.user];
-    const sql = (db: string, args: string[]) =>
-      runChecked(tools.sqlTool, [...base, '--db', db, ...args], { env }, `temporal-sql-tool (${db})`);
-    for (const [db, folder] of [
-      ['temporal', 'temporal'],
-      ['temporal_visibility', 'visibility'],
-    ]) {
-      if (!(await pg.databaseExists(db))) await sql(db, ['create-database']);
-      await sql(db, ['setup-schema', '-v', '0.0']);
-      await sql(db, ['update-schema', '-d', path.join(tools.schemaDir, folder, 'versioned')]);
-    }
-  }
-
-  /** Write the config and spawn the server in its own session; returns its pid (health is checked separately). */
+  /** Start the server process (after the ports a stopped one may still hold are free); returns its pid. */
   private async startTemporalProcess(tools: TemporalServerTools, state: ClusterState): Promise<number> {
-    // A server that was just stopped may hold its sockets a moment longer: wait a little.
-    const deadline = Date.now() + 10000;
-    for (const key of TEMPORAL_PORT_KEYS)
-      while (!(await isPortFree(state.ports[key]))) {
-        if (Date.now() > deadline)
-          throw new Error(
-            `port ${state.ports[key]} (${PORT_LABELS[key]}) is in use by another process: cannot start the Temporal server`,
-          );
-        await sleep(200);
-      }
-    fs.mkdirSync(this.temporalDir, { recursive: true });
-    const config = deriveTemporalConfig(
-      fs.readFileSync(tools.baseConfig, 'utf8'),
-      {
+    await waitForFreePorts(state.ports, TEMPORAL_PORT_KEYS);
+    return startTemporalServer({
+      tools,
+      configFile: this.configFile,
+      logFile: this.temporalLogFile,
+      config: {
         ports: state.ports,
         postgresUser: state.postgres.user,
         postgresPassword: state.postgres.password,
         dynamicConfigFile: path.join(projectRoot(), 'deploy', 'temporal', 'dynamicconfig', 'toa.yaml'),
         logLevel: this.opts.logLevel,
       },
-      tools.baseConfig,
-    );
-    fs.writeFileSync(this.configFile, config, { mode: 0o600 });
-    fs.chmodSync(this.configFile, 0o600);
-    const args = ['--config-file', this.configFile, '--allow-no-auth', 'start'];
-    const fd = fs.openSync(this.temporalLogFile, 'a');
-    try {
-      fs.writeSync(fd, `\n--- ${new Date().toISOString()} ${tools.server} ${args.join(' ')}\n`);
-      const child = spawn(tools.server, args, { cwd: this.temporalDir, detached: true, stdio: ['ignore', fd, fd] });
-      child.unref();
-      if (!child.pid) throw new Error(`cannot start ${tools.server}`);
-      return child.pid;
-    } finally {
-      fs.closeSync(fd);
-    }
+    });
   }
 
-  /** Until the frontend's health service says SERVING; fails early (with the log tail) if the process died. */
-  private async waitForFrontend(state: ClusterState, tools: TemporalServerTools, timeoutMs: number): Promise<void> {
-    const address = `127.0.0.1:${state.ports.frontend}`;
-    const deadline = Date.now() + timeoutMs;
-    let last = 'no answer';
-    for (;;) {
-      if (!state.temporalPid || !isProcessOf(state.temporalPid, tools.server))
-        throw new Error(
-          `the Temporal server exited during startup (log: ${this.temporalLogFile}); its last errors:\n${serverLogSummary(tailFile(this.temporalLogFile, 300))}`,
-        );
-      let conn: Connection | undefined;
-      try {
-        conn = await Connection.connect({ address, connectTimeout: 2000 });
-        const c = conn;
-        const r = await c.withDeadline(Date.now() + 3000, () =>
-          c.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' }),
-        );
-        if (r.status === HEALTH_SERVING) return;
-        last = `health status ${r.status}`;
-      } catch (err) {
-        last = (err as Error).message;
-      } finally {
-        await conn?.close().catch(() => undefined);
-      }
-      if (Date.now() > deadline)
-        throw new Error(
-          `the Temporal server did not answer on ${address} within ${timeoutMs / 1000} s (${last}); log: ${this.temporalLogFile}`,
-        );
-      await sleep(500);
-    }
-  }
-
-  /**
-   * Create the namespace when missing, then register the project's search attributes with the
-   * project's own registration (`registerSearchAttributes`, what `toa register-search-attributes`
-   * runs). A new namespace reaches the frontend's namespace cache within ~10 s; until then the
-   * operator service answers NotFound, so that is retried. Returns whether anything was created.
-   */
-  private async ensureNamespace(state: ClusterState): Promise<boolean> {
-    const namespace = state.namespace;
-    const conn = await Connection.connect({ address: `127.0.0.1:${state.ports.frontend}` });
-    try {
-      let created = false;
-      try {
-        await conn.workflowService.describeNamespace({ namespace });
-      } catch (err) {
-        if ((err as { code?: number }).code !== GRPC_NOT_FOUND) throw err;
-        this.log(`creating namespace ${namespace}`);
-        await conn.workflowService
-          .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(this.opts.retention ?? '7 days') })
-          .catch((e: { code?: number }) => {
-            if (e.code !== GRPC_ALREADY_EXISTS) throw e;
-          });
-        created = true;
-      }
-      const deadline = Date.now() + 60000;
-      for (;;) {
-        try {
-          const r = await registerSearchAttributes(conn, namespace);
-          if (r.added.length) this.log(`registered search attributes: ${r.added.join(', ')}`);
-          return created || r.added.length > 0;
-        } catch (err) {
-          const notYet = /not found|NotFound/i.test((err as Error).message) || (err as { code?: number }).code === GRPC_NOT_FOUND;
-          if (!notYet || Date.now() > deadline) throw err;
-          await sleep(1000);
-        }
-      }
-    } finally {
-      await conn.close().catch(() => undefined);
-    }
+  private async waitForFrontend(state: ClusterState, tools: TemporalServerTools): Promise<void> {
+    if (!state.temporalPid) throw new Error('the Temporal server is not running');
+    await waitForFrontend({
+      address: `127.0.0.1:${state.ports.frontend}`,
+      pid: state.temporalPid,
+      binary: tools.server,
+      logFile: this.temporalLogFile,
+      timeoutMs: this.opts.startTimeoutMs ?? 120000,
+    });
   }
 
   private async infoFrom(
@@ -566,32 +395,5 @@ export class LocalCluster {
         logFile: pg.logFile,
       },
     };
-  }
-
-  /** One `up`/`down` at a time per folder (O_EXCL lock file; a dead holder's lock is taken over). */
-  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const lock = path.join(this.dir, 'cluster.lock');
-    const deadline = Date.now() + 10 * 60000;
-    for (;;) {
-      try {
-        fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const holder = Number(fs.readFileSync(lock, 'utf8'));
-        if (!Number.isInteger(holder) || !isAlive(holder)) {
-          fs.rmSync(lock, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder}`);
-        await sleep(200);
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      fs.rmSync(lock, { force: true });
-    }
   }
 }
