@@ -168,3 +168,42 @@ test('a zombie leader whose other threads still run (a multi-threaded server dyi
     fs.rmSync(proc, { recursive: true, force: true });
   }
 });
+
+test('setup --for-cluster stops before anything else when Go and PostgreSQL are missing, one line each', () => {
+  const dir = tmp();
+  try {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'setup.js'), '--for-cluster', '--no-build', '--no-install'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          PATH: bin,
+          HOME: process.env.HOME ?? '/tmp',
+          TOA_TEMPORAL_SERVER_DIR: path.join(dir, 'none'),
+          TOA_PG_BIN: path.join(dir, 'no-postgres'),
+        },
+      },
+    );
+    expect(r.status).toBe(1);
+    const missing = r.stderr.split('\n').filter((l) => l.startsWith('[setup] missing: '));
+    expect(missing).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^\[setup\] missing: Go \(`go` not found on PATH and the Temporal server is not built yet\): install Go/,
+        ),
+        expect.stringMatching(
+          /^\[setup\] missing: PostgreSQL server \(TOA_PG_BIN=.*no-postgres lacks initdb, pg_ctl, postgres or psql\): install PostgreSQL 12/,
+        ),
+      ]),
+    );
+    expect(r.stderr).toMatch(/prerequisites? missing for cluster; nothing else was run/);
+    expect(fs.existsSync(path.join(dir, 'none'))).toBe(false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
