@@ -37,7 +37,7 @@ export async function setupSchemas(pg: LocalPostgres, tools: TemporalServerTools
 
 /**
  * Create the namespace when missing, then register the search attributes with the project's own
- * registration (`registerSearchAttributes`, what `toa register-search-attributes` runs). A new
+ * registration (`registerSearchAttributes`, what `toa server register-search-attributes` runs). A new
  * namespace reaches the frontend's namespace cache within ~10 s; until then the operator service
  * answers NotFound, so that is retried. Returns whether anything was created.
  */

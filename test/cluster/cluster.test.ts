@@ -61,6 +61,19 @@ test('the namespace exists (7-day retention) with every toa search attribute at 
   for (const d of TOA_SEARCH_ATTRIBUTE_LIST) expect([d.name, byName[d.name]]).toEqual([d.name, `INDEXED_VALUE_TYPE_${d.type}`]);
 });
 
+test('`toa server register-search-attributes` against the cluster finds every attribute already there (idempotent)', () => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'toa.js'), 'server', 'register-search-attributes'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: info.address, TEMPORAL_NAMESPACE: info.namespace },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const out = JSON.parse(r.stdout) as { added: string[]; existing: string[] };
+  expect(out.added).toEqual([]);
+  expect(out.existing.sort()).toEqual(TOA_SEARCH_ATTRIBUTE_LIST.map((d) => d.name).sort());
+});
+
 test("the project's dynamic config (deploy/temporal/dynamicconfig/toa.yaml) is in force: workflow ids are capped at 255 characters", async () => {
   const start = (workflowId: string) =>
     conn.workflowService.startWorkflowExecution({
