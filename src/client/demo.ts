@@ -88,7 +88,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const toa = await connectToa();
   say(`Temporal: ${toa.address} (UI ${toa.uiUrl ?? 'n/a'})`);
   try {
-    const progress = await withInProcessWorkers(toa, loaded.config.agents, async () => {
+    const progress = await withInProcessWorkers(toa, loaded, async () => {
       const started = await startSweep(toa.client, file);
       say(`sweep ${started.sweepId}: ${started.outcome}`);
       say(`  UI: ${uiSweepUrl(toa, started.sweepId)}`);

@@ -26,6 +26,7 @@ import { toRetryPolicy, type RetrySpec } from '../common/retry';
 import { searchAttributeUpdates } from '../common/searchAttributes';
 import type { StoreSpec, TemplateRefs } from '../common/store';
 import { agentTaskQueue, MAIN_TASK_QUEUE } from '../common/taskQueues';
+import { playAttemptSeconds } from '../common/timeouts';
 import { runSearch } from '../search/driver';
 import { createStrategy, methodLabelOf } from '../search/methods';
 import { promptSearchSeed } from '../search/prng';
@@ -70,7 +71,6 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
   deprecatePatch(ONE_ACTIVITY_PER_PLAY);
   const searchSeed = patched(PER_PROMPT_SEARCH_SEED) ? promptSearchSeed(input.seed, input.promptId) : input.seed;
   const label = methodLabelOf(input.method);
-  const scoreTimeoutSeconds = 'timeoutSeconds' in input.reward ? input.reward.timeoutSeconds : 120;
 
   const main = proxyActivities<MainQueueActivities>({
     taskQueue: MAIN_TASK_QUEUE,
@@ -88,7 +88,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       proxyActivities<AgentQueueActivities>({
         taskQueue: agentTaskQueue(a),
         // A play generates (at most one endpoint request's wait at the gate, then the request) and scores.
-        startToCloseTimeout: `${a.timeoutSeconds * 2 + scoreTimeoutSeconds * 2} seconds`,
+        startToCloseTimeout: `${playAttemptSeconds(a.timeoutSeconds, input.reward)} seconds`,
         // A killed worker is noticed within this, not after the full request timeout.
         heartbeatTimeout: '30 seconds',
         // Our activities mark misconfiguration non-retryable where they throw it; repeating the

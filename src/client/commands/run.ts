@@ -28,7 +28,7 @@ async function run(o: RunOptions): Promise<void> {
         runOne(toa.client, { ...o, method }, (id) => process.stderr.write(`workflow ${id}\n  UI: ${uiWorkflowUrl(toa, id)}\n`)),
       ),
     );
-  const results = o.worker ? await withInProcessWorkers(toa, loaded.config.agents, go) : await go();
+  const results = o.worker ? await withInProcessWorkers(toa, loaded, go) : await go();
   if (results.length > 1) process.stdout.write(`${computeTable(results.map((r) => r.summary))}\n`);
   for (const r of results) {
     const c = r.summary.compute;

@@ -22,7 +22,7 @@ async function start(file: string, o: { id?: string; watch?: boolean; withWorker
   if (o.watch || o.withWorker) {
     const loaded = await loadSweepFile(file);
     const watch = () => watchSweep(() => sweepProgress(toa.client, r.sweepId), { running: () => runningPrompts(toa.client, r.sweepId) });
-    const p = o.withWorker ? await withInProcessWorkers(toa, loaded.config.agents, watch) : await watch();
+    const p = o.withWorker ? await withInProcessWorkers(toa, loaded, watch) : await watch();
     printSweepTable(p);
   }
   await toa.close();
