@@ -70,7 +70,8 @@ export async function readTemplates(loaded: LoadedSweep): Promise<ResolvedTempla
     try {
       bytes = await fsp.readFile(file);
     } catch (err) {
-      problem(`cannot read ${file}: ${(err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR') problem(`cannot read ${file}: ${(err as Error).message}`);
       continue;
     }
     const decoded = decodeUtf8(bytes);

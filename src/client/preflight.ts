@@ -54,8 +54,11 @@ export interface Preflight extends PreflightConfig {
   dataset: { fingerprint: DatasetFingerprint; entries: DatasetEntry[] };
 }
 
-/** The file, the environment (API keys, template files) and the templates, not the dataset: enough for `toa run`. */
-export async function preflightConfig(file: string, env: NodeJS.ProcessEnv, opts: PreflightOptions = {}): Promise<PreflightConfig> {
+/**
+ * The file (a ConfigError stops here: nothing else can be checked), then the environment (API
+ * keys, dataset and template files) and the templates, every problem collected.
+ */
+async function checkConfig(file: string, env: NodeJS.ProcessEnv, opts: PreflightOptions): Promise<{ pre: PreflightConfig; problems: SweepProblemLine[] }> {
   let limits: TemporalLimits;
   try {
     limits = temporalLimitsFrom(env);
@@ -63,21 +66,41 @@ export async function preflightConfig(file: string, env: NodeJS.ProcessEnv, opts
     fail([(err as Error).message]);
   }
   const loaded = await loadSweepFile(file, { limits });
-  const problems = checkSweepEnvironment(loaded, env)
-    .filter((p) => opts.checkKeys !== false || p.kind !== 'missing-env')
-    .map(String);
-  if (problems.length > 0) fail(problems);
+  const environment = checkSweepEnvironment(loaded, env).filter((p) => opts.checkKeys !== false || p.kind !== 'missing-env');
   const templates = await readTemplates(loaded);
-  if (templates.problems.length > 0) fail(templates.problems);
-  return { loaded, templates, limits };
+  return {
+    pre: { loaded, templates, limits },
+    problems: [
+      ...environment.map((p) => ({ text: String(p), datasetMissing: p.field === 'dataset.path' })),
+      ...templates.problems.map((text) => ({ text, datasetMissing: false })),
+    ],
+  };
 }
 
-/** Everything, including every dataset line, so a sweep never starts on a broken dataset. */
+interface SweepProblemLine {
+  text: string;
+  /** The dataset file itself is missing: its lines cannot be checked. */
+  datasetMissing: boolean;
+}
+
+/** The file, the environment (API keys, template files) and the templates, not the dataset: enough for `toa run`. */
+export async function preflightConfig(file: string, env: NodeJS.ProcessEnv, opts: PreflightOptions = {}): Promise<PreflightConfig> {
+  const { pre, problems } = await checkConfig(file, env, opts);
+  if (problems.length > 0) fail(problems.map((p) => p.text));
+  return pre;
+}
+
+/**
+ * Everything, including every dataset line, so a sweep never starts on a broken dataset. The
+ * problems of the environment, the templates and the dataset are reported together.
+ */
 export async function preflightSweep(file: string, env: NodeJS.ProcessEnv, opts: PreflightOptions = {}): Promise<Preflight> {
-  const pre = await preflightConfig(file, env, opts);
+  const checked = await checkConfig(file, env, opts);
+  const { pre } = checked;
+  if (checked.problems.some((p) => p.datasetMissing)) fail(checked.problems.map((p) => p.text));
   const { loaded, limits } = pre;
   const sweepId = sweepIdOf(loaded, { id: opts.sweepId, templateRefs: pre.templates.refs });
-  const problems: string[] = [];
+  const problems: string[] = checked.problems.map((p) => p.text);
   const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
   const limitNote = `the Temporal server allows ${limits.maxIdLength} (${LIMIT_SETTINGS.maxIdLength.server}; ${LIMIT_SETTINGS.maxIdLength.env} sets the value checked)`;
   if (bytes(sweepId) > limits.maxIdLength) problems.push(`sweep id "${shortenId(sweepId)}" is ${bytes(sweepId)} bytes; ${limitNote}`);
