@@ -9,8 +9,9 @@
  * unless its options name one: random and PRS use their `agent` only), each by name, baseURL,
  * model, systemPrompt and sampling, in order; the reward spec; the template overrides' refs;
  * the prompt and reference texts. Not counted, because they do not change what a model is
- * asked or how it is scored: apiKeyEnv, maxConcurrency, requestsPerSecond, timeoutSeconds,
- * parameters and pricing (compute estimates in old records keep the old ones).
+ * asked or how it is scored: the agents' apiKeyEnv, maxConcurrency, requestsPerSecond,
+ * timeoutSeconds, parameters and pricing (compute estimates in old records keep the old ones),
+ * and the rewards' apiKeyEnv and timeoutSeconds.
  */
 import { canonicalJson } from '../common/canonicalJson';
 import type { MethodDigests, RecordDigests, DigestName } from '../common/reuse';
@@ -31,6 +32,17 @@ function agentIdentity(a: AgentConfig) {
   return { name: a.name, baseURL: a.baseURL, model: a.model, systemPrompt: a.systemPrompt, sampling: a.sampling };
 }
 
+/** The reward spec without what does not change a score (key variable names, timeouts), at any depth. */
+function rewardIdentity(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(rewardIdentity);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => k !== 'apiKeyEnv' && k !== 'timeoutSeconds')
+      .map(([k, v]) => [k, rewardIdentity(v)]),
+  );
+}
+
 /** The canonical texts whose sha256 are a method's digests (stored so a later diff can read them). */
 export function methodDigestTexts(input: {
   method: MethodSpec;
@@ -41,7 +53,7 @@ export function methodDigestTexts(input: {
   return {
     method: canonicalJson(input.method),
     agents: canonicalJson(agentsUsedBy(input.method, input.agents).map(agentIdentity)),
-    reward: canonicalJson(input.reward),
+    reward: canonicalJson(rewardIdentity(input.reward)),
     templates: canonicalJson(input.templates),
   };
 }

@@ -34,7 +34,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function sweepFile(o: { agent2Model: string; rewardTimeout: number }): string {
+function sweepFile(o: { agent2Model: string; rewardUrl?: string; rewardTimeout?: number }): string {
   const file = path.join(h.dir, 'sweep.yaml');
   writeFileSync(
     file,
@@ -50,8 +50,8 @@ agents:
     model: ${o.agent2Model}
 reward:
   type: http
-  url: ${h.reward.url}
-  timeoutSeconds: ${o.rewardTimeout}
+  url: ${o.rewardUrl ?? h.reward.url}
+  timeoutSeconds: ${o.rewardTimeout ?? 20}
 methods:
   - type: random
     label: one
@@ -84,7 +84,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 test('edited reward, agent and prompt: retry refuses listing the changes; --rerun-changed re-runs only the changed jobs', async () => {
   dataset('What is 3 times 4?');
-  const file = sweepFile({ agent2Model: 'fake-b', rewardTimeout: 20 });
+  const file = sweepFile({ agent2Model: 'fake-b' });
   const first = await startSweep(h.env.client, file);
   const done = await first.handle.result();
   expect(done).toMatchObject({ status: 'completed', done: 6, failed: 0 });
@@ -94,17 +94,18 @@ test('edited reward, agent and prompt: retry refuses listing the changes; --reru
   expect(records).toHaveLength(6);
   expect(records.every((r) => r.record.digests && r.record.digests.prompt === r.record.promptRef)).toBe(true);
 
-  // 1. The reward's timeout is edited: every record was scored under another reward spec.
-  sweepFile({ agent2Model: 'fake-b', rewardTimeout: 30 });
+  // 1. The reward's URL is edited: every record was scored by another reward.
+  sweepFile({ agent2Model: 'fake-b', rewardUrl: 'http://127.0.0.1:1/score' });
   const before = h.openai.stats.requests;
   const msg = await refusal(retrySweep(h.env.client, sweepId, file));
   expect(msg).toContain(`sweep ${sweepId} not started: 6 of its existing records were produced with other inputs`);
-  expect(msg).toContain('6 records were produced with another reward (reward.timeoutSeconds: 20 → 30)');
+  expect(msg).toContain(`6 records were produced with another reward (reward.url: "${h.reward.url}" → "http://127.0.0.1:1/score")`);
   expect(msg).toContain(`toa sweep retry ${sweepId} --file ${file} --rerun-changed`);
   expect(h.openai.stats.requests).toBe(before);
 
-  // 2. Reward restored; agent2's model and one prompt edited: 3 jobs of "two", and q1's job of "one".
-  sweepFile({ agent2Model: 'fake-c', rewardTimeout: 20 });
+  // 2. Reward restored (its timeout changed: not a change of what it scores); agent2's model and
+  // one prompt edited: 3 jobs of "two", and q1's job of "one".
+  sweepFile({ agent2Model: 'fake-c', rewardTimeout: 30 });
   dataset('What is 3 times 5?');
   const msg2 = await refusal(retrySweep(h.env.client, sweepId, file));
   expect(msg2).toContain('4 of its existing records were produced with other inputs');
