@@ -210,7 +210,13 @@ export async function retrySweep(
   const status = (await describeSweep(handle))?.status;
   if (status === 'RUNNING') {
     await handle.signal(sweepRetrySignal);
-    return { message: 'the running sweep re-queued its failed prompts', notes: [] };
+    const flags = opts.rerunChanged || opts.reuseUnverified;
+    return {
+      message: 'the running sweep re-queued its failed prompts',
+      notes: flags
+        ? [`--rerun-changed and --reuse-unverified apply when the sweep starts: it is running the version it started with; to start it again, \`toa sweep cancel ${sweepId}\`, then retry`]
+        : [],
+    };
   }
   const sweepFile = file ?? (await sweepFileOf(client, sweepId));
   const result = await startSweep(client, sweepFile, {

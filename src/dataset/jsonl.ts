@@ -421,6 +421,8 @@ export async function datasetFingerprint(file: string): Promise<DatasetFingerpri
   return { size: after.size, mtimeMs: after.mtimeMs, sha256: hash.digest('hex') };
 }
 
+const hashedVersions = new Map<string, DatasetFingerprint>();
+
 /**
  * Undefined when `file` still is what `expected` describes, else one line saying what changed.
  * Only a differing size or mtime costs a re-hash (a file touched but not edited is the same).
@@ -428,7 +430,11 @@ export async function datasetFingerprint(file: string): Promise<DatasetFingerpri
 export async function datasetChange(file: string, expected: DatasetFingerprint): Promise<string | undefined> {
   const st = await fsp.stat(file);
   if (st.size === expected.size && st.mtimeMs === expected.mtimeMs) return undefined;
-  const now = await datasetFingerprint(file);
+  // A touched file is hashed once per version in this process, not once per page.
+  const version = `${file}\0${st.size}\0${st.mtimeMs}`;
+  const now = hashedVersions.get(version) ?? (await datasetFingerprint(file));
+  if (hashedVersions.size >= MAX_REMEMBERED) hashedVersions.delete(hashedVersions.keys().next().value as string);
+  hashedVersions.set(version, now);
   if (now.sha256 === expected.sha256) return undefined;
   const when = (ms: number) => new Date(ms).toISOString();
   return (
