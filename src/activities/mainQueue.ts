@@ -6,18 +6,19 @@
  * is opened (./allowList.ts): workflow inputs come from whoever can reach the Temporal frontend.
  */
 import { checkPath, type AllowList } from './allowList';
-import { loadDatasetPage } from './datasetPage';
+import { createLoadDatasetPage, type DatasetPageDeps } from './datasetPage';
 import { putPlayContext } from './play';
 import type { DatasetPageInput, PutPlayContextInput, WritePromptRecordInput } from './types';
 import { writePromptRecord } from './writePromptRecord';
 
-export interface MainQueueDeps {
+export interface MainQueueDeps extends DatasetPageDeps {
   /** The folders this worker's configuration allows reading (datasets) and writing (records, stores). */
   allow: AllowList;
 }
 
 export function createMainQueueActivities(deps: MainQueueDeps) {
   const { allow } = deps;
+  const loadDatasetPage = createLoadDatasetPage(deps);
   return {
     async putPlayContext(input: PutPlayContextInput): ReturnType<typeof putPlayContext> {
       await checkPath(allow, 'the response store', input.store?.root, 'write');

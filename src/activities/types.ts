@@ -8,6 +8,7 @@ import type { PromptRecordHeader, PromptSummary } from '../common/records';
 import type { TraceStep } from '../search/driver';
 import type { Action } from '../search/types';
 import type { StoreSpec, TemplateRefs } from '../common/store';
+import type { DatasetFingerprint, ReusePolicy } from '../common/reuse';
 
 export type { StoreSpec, TemplateRefs };
 
@@ -120,6 +121,10 @@ export interface DatasetPageInput {
   recordsDir: string;
   jobPrefix: string;
   jobKeys: string[];
+  /** Which existing records count as finished (absent: any record of the job, as in release 0.1). */
+  reuse?: ReusePolicy;
+  /** The dataset as it was when the sweep started: a changed file fails the page, naming it. */
+  datasetFingerprint?: DatasetFingerprint;
 }
 
 export interface DatasetPageItem {
@@ -129,6 +134,11 @@ export interface DatasetPageItem {
   referenceRef?: string;
   /** Summaries of this prompt's jobs that already have a record (keyed by job key): never re-run. */
   finished: Record<string, PromptSummary>;
+  /**
+   * Job keys whose record must be replaced: produced with other inputs (under `rerunChanged`)
+   * or damaged. Their workflows may have completed before, so they are started again anyway.
+   */
+  rerun?: string[];
 }
 
 export interface DatasetPageOutput {

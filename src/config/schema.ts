@@ -107,6 +107,15 @@ export const sweepSchema = z
         if (!agents.has(ref.agent)) ctx.addIssue({ code: 'custom', path: ['methods', i, ...ref.path], message: `unknown agent "${ref.agent}"` });
       }
     });
+    // A second run of the same budget or seed would share the first one's workflow IDs and records.
+    for (const [field, what] of [['budgets', 'budget'], ['seeds', 'seed']] as const) {
+      const first = new Map<number, number>();
+      s[field].forEach((v, i) => {
+        const at = first.get(v);
+        if (at === undefined) first.set(v, i);
+        else ctx.addIssue({ code: 'custom', path: [field, i], message: `duplicate ${what} ${v} (also ${field}[${at}]): each ${what} runs once per prompt` });
+      });
+    }
     const labels = new Set<string>();
     s.methods.forEach((m, i) => {
       const label = m.label ?? m.type;

@@ -128,6 +128,8 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
       recordsDir: plan.recordsDir,
       jobPrefix: sweepId,
       jobKeys: keys,
+      reuse: plan.reuse,
+      datasetFingerprint: plan.datasetFingerprint,
     });
     recordProblems(state, page.problems);
     for (const item of page.items) {
@@ -144,6 +146,7 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
           promptId: item.promptId,
           promptRef: item.promptRef,
           referenceRef: item.referenceRef,
+          ...(item.rerun?.includes(keys[i]) ? { rerun: true } : {}),
         });
       });
     }
@@ -175,8 +178,9 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
         args: [args],
         // Children outlive continue-as-new; they report back by signal.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        // A finished prompt is never run twice; a failed one may be retried.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        // A finished prompt is never run twice; a failed one may be retried. A job whose record
+        // must be replaced (other inputs under --rerun-changed, or a damaged file) runs again.
+        workflowIdReusePolicy: job.rerun ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         typedSearchAttributes: searchAttributeUpdates({
           sweepId,
           method: methodLabelOf(method),

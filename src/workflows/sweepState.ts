@@ -8,6 +8,7 @@ import { emptyCompute, mergeCompute, type ComputeTotals } from '../common/comput
 import type { PromptSummary } from '../common/records';
 import type { RetrySpec } from '../common/retry';
 import type { JobKeyParts } from '../common/workflowIds';
+import type { DatasetFingerprint, ReusePolicy } from '../common/reuse';
 
 export { jobKey, promptWorkflowId, type JobKeyParts } from '../common/workflowIds';
 
@@ -29,6 +30,10 @@ export interface SweepPlan {
   pageSize?: number;
   /** History length that triggers continue-as-new (default 10,000 events; tests set it low). */
   continueAsNewAfterEvents?: number;
+  /** The dataset file at start: paging fails (non-retryable, naming the file) if it changes under the sweep. */
+  datasetFingerprint?: DatasetFingerprint;
+  /** Which existing records are reused (absent in plans of earlier releases: any record of the job is). */
+  reuse?: ReusePolicy;
 }
 
 export interface Job extends JobKeyParts {
@@ -38,6 +43,8 @@ export interface Job extends JobKeyParts {
   promptId: string;
   promptRef: string;
   referenceRef?: string;
+  /** A record exists but must be replaced (other inputs, or damaged): the child may reuse a closed workflow's ID. */
+  rerun?: boolean;
 }
 
 export interface FailedJob extends Job {

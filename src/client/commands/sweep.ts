@@ -15,10 +15,16 @@ const OUTCOME = {
   restarted: 'started again',
 } as const;
 
-async function start(file: string, o: { id?: string; watch?: boolean; withWorker?: boolean }): Promise<void> {
+interface ReuseFlags {
+  rerunChanged?: boolean;
+  reuseUnverified?: boolean;
+}
+
+async function start(file: string, o: { id?: string; watch?: boolean; withWorker?: boolean } & ReuseFlags): Promise<void> {
   const toa = await connectToa();
-  const r = await startSweep(toa.client, file, { id: o.id });
+  const r = await startSweep(toa.client, file, { id: o.id, rerunChanged: o.rerunChanged, reuseUnverified: o.reuseUnverified });
   print(`sweep ${r.sweepId} ${OUTCOME[r.outcome]}\n  UI: ${uiSweepUrl(toa, r.sweepId)}`);
+  for (const note of r.notes) print(`  note: ${note}`);
   if (o.watch || o.withWorker) {
     const loaded = await loadSweepFile(file);
     const watch = () => watchSweep(() => sweepProgress(toa.client, r.sweepId), { running: () => runningPrompts(toa.client, r.sweepId) });
@@ -46,9 +52,11 @@ async function watch(id: string): Promise<void> {
   await toa.close();
 }
 
-async function retry(id: string, o: { file?: string }): Promise<void> {
+async function retry(id: string, o: { file?: string } & ReuseFlags): Promise<void> {
   const toa = await connectToa();
-  print(`sweep ${id}: ${await retrySweep(toa.client, id, o.file)}`);
+  const r = await retrySweep(toa.client, id, o.file, { rerunChanged: o.rerunChanged, reuseUnverified: o.reuseUnverified });
+  print(`sweep ${id}: ${r.message}`);
+  for (const note of r.notes) print(`  note: ${note}`);
   await toa.close();
 }
 
@@ -67,6 +75,8 @@ export function registerSweepCommands(program: Command): void {
     .option('--id <id>', 'sweep id (default: name + hash of the file content)')
     .option('--watch', 'watch progress after starting')
     .option('--with-worker', 'also run a worker in this process while watching')
+    .option('--rerun-changed', 're-run jobs whose record was produced with other inputs (reward, agents, method, templates, prompt); old records are kept in records/.superseded/')
+    .option('--reuse-unverified', 'reuse records written before records carried digests, as they are')
     .action(start);
   sweep.command('status <id>').description('progress, failures and results so far').option('--json', 'machine-readable output').action(status);
   sweep.command('watch <id>').description('live progress (re-attachable)').action(watch);
@@ -85,6 +95,8 @@ export function registerSweepCommands(program: Command): void {
     .command('retry <id>')
     .description('re-run only the failed prompts, reusing every finished one')
     .option('--file <file>', 'sweep file (default: the one the sweep was started from)')
+    .option('--rerun-changed', 'also re-run jobs whose record was produced with other inputs; old records are kept in records/.superseded/')
+    .option('--reuse-unverified', 'reuse records written before records carried digests, as they are')
     .action(retry);
   sweep.command('open <id>').description('print the Temporal UI URL filtered to this sweep').action(open);
 }
