@@ -9,6 +9,7 @@ import type { TraceStep } from '../search/driver';
 import type { Action } from '../search/types';
 import type { StoreSpec, TemplateRefs } from '../common/store';
 import type { DatasetFingerprint, ReusePolicy } from '../common/reuse';
+import type { DatasetCursor } from '../common/datasetCursor';
 
 export type { StoreSpec, TemplateRefs };
 
@@ -115,7 +116,8 @@ export interface DatasetPageInput {
   /** dataset.path is absolute here. */
   dataset: DatasetSpec;
   store: StoreSpec;
-  cursor: number;
+  /** Where the page starts; a bare byte offset is a cursor of release 0.1 (0: the start). */
+  cursor: DatasetCursor | number;
   pageSize: number;
   /** Workflow IDs of the jobs of each prompt are `${jobPrefix}/${jobKey}/${promptId}`; finished ones are reported. */
   recordsDir: string;
@@ -144,5 +146,5 @@ export interface DatasetPageItem {
 export interface DatasetPageOutput {
   items: DatasetPageItem[];
   problems: Array<{ line: number; message: string }>;
-  nextCursor: number | null;
+  nextCursor: DatasetCursor | null;
 }

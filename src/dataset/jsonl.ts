@@ -9,10 +9,12 @@
  *    counts positions BEFORE sharding, and the shards of a spec partition exactly what the spec
  *    without `shard` selects.
  *
- * The cursor is a byte offset: where the next page starts reading (0 = the start; null = done).
- * A page reads from there, so page N never re-reads the file from the start. The line number
- * and position count at a cursor are remembered in process; a worker that has not seen the
- * cursor (another machine, a restart) recounts them with a fast newline scan, no JSON parsing.
+ * The cursor (src/common/datasetCursor.ts) is where the next page starts: a byte offset with the
+ * line number and position count there (null = done). A page reads from that byte on, so page N
+ * never re-reads the file from the start, whichever worker (machine, restart) serves it. A bare
+ * byte offset (the cursor of release 0.1, still in the state of sweeps it started; 0 = the start)
+ * is accepted: its line and position are counted once with a fast newline scan, and the page
+ * returns a full cursor.
  *
  * The pager reports per-line problems of the lines it selects (they are not items); duplicate
  * ids need the whole file: validateDataset finds them, with every other problem, before launch.
@@ -22,7 +24,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { datasetSchema } from '../config/schema';
+import { DATASET_START, type DatasetCursor } from '../common/datasetCursor';
 import type { DatasetFingerprint } from '../common/reuse';
+
+export type { DatasetCursor };
 
 /** A dataset spec as written in the sweep file (defaults optional); `path` absolute or relative to the cwd. */
 export type DatasetReadSpec = z.input<typeof datasetSchema>;
@@ -46,8 +51,8 @@ export interface DatasetProblem {
 export interface DatasetPage {
   items: DatasetItem[];
   problems: DatasetProblem[];
-  /** Byte offset where the next page starts; null when the selection has been read to its end. */
-  nextCursor: number | null;
+  /** Where the next page starts; null when the selection has been read to its end. */
+  nextCursor: DatasetCursor | null;
   /** Lines read for this page. */
   scanned: number;
 }
@@ -97,21 +102,7 @@ export function isTransientDatasetError(err: unknown): boolean {
 const CHUNK = 1 << 16;
 const NL = 0x0a;
 
-interface ScanState {
-  /** Line number of the next line (1-based). */
-  line: number;
-  /** Position (non-blank line count) of the next non-blank line. */
-  slot: number;
-}
-
-/** Cursor → state, per file version, so consecutive pages in one process need no recount. */
-const cursorStates = new Map<string, ScanState>();
 const MAX_REMEMBERED = 4096;
-
-function remember(key: string, s: ScanState): void {
-  if (cursorStates.size >= MAX_REMEMBERED) cursorStates.delete(cursorStates.keys().next().value as string);
-  cursorStates.set(key, s);
-}
 
 function normalise(spec: DatasetReadSpec) {
   const r = datasetSchema.safeParse(spec);
@@ -122,7 +113,7 @@ function normalise(spec: DatasetReadSpec) {
 
 type Handle = DatasetFileHandle;
 
-async function open(file: string, fs: DatasetFs): Promise<{ fh: Handle; size: number; version: string }> {
+async function open(file: string, fs: DatasetFs): Promise<{ fh: Handle; size: number }> {
   let fh: Handle;
   try {
     fh = await fs.open(file);
@@ -130,7 +121,7 @@ async function open(file: string, fs: DatasetFs): Promise<{ fh: Handle; size: nu
     throw new DatasetError(`cannot open ${file}: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code, { cause: err });
   }
   const st = await fh.stat();
-  return { fh, size: st.size, version: `${file}\0${st.size}\0${st.mtimeMs}` };
+  return { fh, size: st.size };
 }
 
 interface RawLine {
@@ -169,28 +160,36 @@ function isBlank(bytes: Buffer): boolean {
   return true;
 }
 
-/** Line and position counts of the bytes before `cursor`, which must be the start of a line. */
-async function stateAt(fh: Handle, size: number, version: string, cursor: number, shown: string): Promise<ScanState> {
-  if (cursor === 0) return { line: 1, slot: 0 };
-  const known = cursorStates.get(`${version}\0${cursor}`);
-  if (known) return known;
-  if (!Number.isSafeInteger(cursor) || cursor < 0 || cursor > size) {
-    throw new DatasetError(
-      `${shown}: cursor ${cursor} is outside the file (${size} bytes): did the file change since the sweep started?`,
-    );
+/**
+ * The cursor a page starts from, checked against the file: a full cursor as it is (its byte must
+ * start a line), a bare byte offset (release 0.1) with its line and position counted once.
+ */
+async function startOf(fh: Handle, size: number, cursor: DatasetCursor | number, shown: string): Promise<DatasetCursor> {
+  if (cursor === 0) return DATASET_START;
+  const byte = typeof cursor === 'number' ? cursor : cursor?.byte;
+  const described = typeof cursor === 'number' ? `cursor ${cursor}` : `cursor ${JSON.stringify(cursor)}`;
+  if (!Number.isSafeInteger(byte) || byte < 0 || byte > size) {
+    throw new DatasetError(`${shown}: ${described} is outside the file (${size} bytes): did the file change since the sweep started?`);
   }
+  if (typeof cursor !== 'number') {
+    const { line, slot } = cursor;
+    if (!Number.isSafeInteger(line) || !Number.isSafeInteger(slot) || line < 1 || slot < 0 || slot >= line) {
+      throw new DatasetError(`${shown}: ${described} is not a dataset cursor (expected {byte, line ≥ 1, slot < line})`);
+    }
+  }
+  if (byte === 0) return DATASET_START;
   const prev = Buffer.alloc(1);
-  await fh.read(prev, 0, 1, cursor - 1);
-  if (prev[0] !== NL)
-    throw new DatasetError(
-      `${shown}: cursor ${cursor} is not at the start of a line: did the file change since the sweep started?`,
-    );
-  const s: ScanState = { line: 1, slot: 0 };
+  await fh.read(prev, 0, 1, byte - 1);
+  if (prev[0] !== NL) {
+    throw new DatasetError(`${shown}: ${described} is not at the start of a line: did the file change since the sweep started?`);
+  }
+  if (typeof cursor !== 'number') return { byte, line: cursor.line, slot: cursor.slot };
+  const s = { byte, line: 1, slot: 0 };
   for await (const l of lines(fh, 0)) {
-    if (l.end > cursor) break;
+    if (l.end > byte) break;
     s.line += 1;
     if (!isBlank(l.bytes)) s.slot += 1;
-    if (l.end === cursor) break;
+    if (l.end === byte) break;
   }
   return s;
 }
@@ -282,21 +281,22 @@ function select(spec: Spec, slot: number): Verdict {
  */
 export async function readDatasetPage(
   spec: DatasetReadSpec,
-  opts: { cursor: number; pageSize: number },
+  opts: { cursor: DatasetCursor | number; pageSize: number },
   fs: DatasetFs = nodeDatasetFs,
 ): Promise<DatasetPage> {
   const s = normalise(spec);
   const shown = path.basename(s.path);
   const pageSize = Math.max(1, Math.floor(opts.pageSize));
-  const { fh, size, version } = await open(s.path, fs);
+  const { fh, size } = await open(s.path, fs);
   try {
-    const state = { ...(await stateAt(fh, size, version, opts.cursor, shown)) };
+    const start = await startOf(fh, size, opts.cursor, shown);
+    const state = { line: start.line, slot: start.slot };
     const items: DatasetItem[] = [];
     const problems: DatasetProblem[] = [];
     let scanned = 0;
-    let end = opts.cursor;
+    let end = start.byte;
     let finished = true;
-    for await (const l of lines(fh, opts.cursor)) {
+    for await (const l of lines(fh, start.byte)) {
       const line = state.line;
       state.line += 1;
       scanned += 1;
@@ -323,9 +323,7 @@ export async function readDatasetPage(
         break;
       }
     }
-    const nextCursor = finished ? null : end;
-    if (nextCursor !== null) remember(`${version}\0${nextCursor}`, { line: state.line, slot: state.slot });
-    return { items, problems, nextCursor, scanned };
+    return { items, problems, nextCursor: finished ? null : { byte: end, line: state.line, slot: state.slot }, scanned };
   } finally {
     await fh.close();
   }
@@ -333,7 +331,7 @@ export async function readDatasetPage(
 
 /** Every selected item and problem, page by page. */
 async function scanAll(spec: DatasetReadSpec, onPage: (p: DatasetPage) => void): Promise<void> {
-  let cursor: number | null = 0;
+  let cursor: DatasetCursor | null = DATASET_START;
   while (cursor !== null) {
     const page: DatasetPage = await readDatasetPage(spec, { cursor, pageSize: 4096 });
     onPage(page);

@@ -9,6 +9,7 @@ import type { PromptSummary } from '../common/records';
 import type { RetrySpec } from '../common/retry';
 import type { JobKeyParts } from '../common/workflowIds';
 import type { DatasetFingerprint, ReusePolicy } from '../common/reuse';
+import type { DatasetCursor } from '../common/datasetCursor';
 
 export { jobKey, promptWorkflowId, type JobKeyParts } from '../common/workflowIds';
 
@@ -60,8 +61,12 @@ export interface CellStats {
 }
 
 export interface SweepState {
-  /** Next dataset cursor; null once the dataset has been read to the end. */
-  cursor: number | null;
+  /**
+   * Next dataset cursor; null once the dataset has been read to the end. A number is a byte
+   * offset (0 at the start; a sweep of release 0.1 carries one over continue-as-new): the next
+   * page accepts it and returns a full cursor.
+   */
+  cursor: DatasetCursor | number | null;
   queue: Job[];
   running: Record<string, Job>;
   failed: FailedJob[];

@@ -5,6 +5,7 @@ import {
   DatasetError,
   readDatasetPage,
   validateDataset,
+  type DatasetFs,
   type DatasetItem,
   type DatasetPage,
   type DatasetReadSpec,
@@ -17,7 +18,7 @@ const GSM8K: DatasetReadSpec = { path: path.join(DATA, 'gsm8k.test.1319.jsonl'),
 async function readAll(spec: DatasetReadSpec, pageSize: number): Promise<{ items: DatasetItem[]; pages: DatasetPage[] }> {
   const items: DatasetItem[] = [];
   const pages: DatasetPage[] = [];
-  let cursor: number | null = 0;
+  let cursor: Parameters<typeof readDatasetPage>[1]['cursor'] | null = 0;
   while (cursor !== null) {
     const page: DatasetPage = await readDatasetPage(spec, { cursor, pageSize });
     pages.push(page);
@@ -41,15 +42,20 @@ describe('real datasets', () => {
     expect(pages.flatMap((p) => p.problems)).toEqual([]);
   });
 
-  it('cursors are byte offsets that resume where the previous page ended, also in a fresh process state', async () => {
+  it('cursors carry byte, line and position, and resume where the previous page ended', async () => {
     const first = await readDatasetPage(GSM8K, { cursor: 0, pageSize: 10 });
     const second = await readDatasetPage(GSM8K, { cursor: first.nextCursor!, pageSize: 10 });
     expect(second.items[0].line).toBe(11);
-    // the cursor is the byte offset of line 11
+    // the cursor is the byte offset of line 11, with the line number and position there
     const text = await fsp.readFile(GSM8K.path);
     const offsetOfLine11 = text.subarray(0).toString('latin1').split('\n').slice(0, 10).join('\n').length + 1;
-    expect(first.nextCursor).toBe(offsetOfLine11);
-    // a page from a cursor this process never produced recounts the lines (another worker, a restart)
+    expect(first.nextCursor).toEqual({ byte: offsetOfLine11, line: 11, slot: 10 });
+    const all = (await readAll(GSM8K, 1000)).items;
+    expect(second.items).toEqual(all.slice(10, 20));
+  });
+
+  it('a byte-offset cursor of release 0.1 (a running sweep\'s state) is still accepted: counted once, then a full cursor', async () => {
+    const text = await fsp.readFile(GSM8K.path);
     let lineStart = 0;
     for (let i = 0; i < 536; i++) lineStart = text.indexOf(0x0a, lineStart) + 1;
     const page = await readDatasetPage(GSM8K, { cursor: lineStart, pageSize: 3 });
@@ -57,6 +63,65 @@ describe('real datasets', () => {
     expect(page.scanned).toBe(3);
     const all = (await readAll(GSM8K, 1000)).items;
     expect(page.items).toEqual(all.slice(536, 539));
+    expect(page.nextCursor).toMatchObject({ line: 540, slot: 539 });
+    const next = await readDatasetPage(GSM8K, { cursor: page.nextCursor!, pageSize: 2 });
+    expect(next.items).toEqual(all.slice(539, 541));
+  });
+
+  it('two workers paging alternately read each page from its cursor on: bytes read stay linear in the file', async () => {
+    // Each worker is a fresh copy of the pager module (nothing shared in process, like two
+    // machines); every read goes through the injected file system, which counts the bytes.
+    const lines = Array.from({ length: 8000 }, (_, i) => JSON.stringify({ id: `q${i}`, instruction: `question ${i} ${'w'.repeat(i % 90)}` }));
+    const { dir: folder, cleanup: done } = tmpDir('toa-dataset-workers-');
+    try {
+      const file = path.join(folder, 'big.jsonl');
+      await fsp.writeFile(file, `${lines.join('\n')}\n`);
+      const size = (await fsp.stat(file)).size;
+      const reads: Array<{ position: number; bytes: number }> = [];
+      const counting: DatasetFs = {
+        async open(f) {
+          const fh = await fsp.open(f, 'r');
+          return {
+            async read(buffer, offset, length, position) {
+              const r = await fh.read(buffer, offset, length, position);
+              reads.push({ position, bytes: r.bytesRead });
+              return { bytesRead: r.bytesRead };
+            },
+            stat: () => fh.stat(),
+            close: () => fh.close(),
+          };
+        },
+      };
+      const workers = [0, 1].map(() => {
+        let pager!: typeof readDatasetPage;
+        jest.isolateModules(() => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- a second module instance is the point
+          pager = (require('../../src/dataset/jsonl') as { readDatasetPage: typeof readDatasetPage }).readDatasetPage;
+        });
+        return pager;
+      });
+      const spec = { path: file, shard: { index: 1, count: 2 } };
+      const seen: DatasetItem[] = [];
+      let cursor: Parameters<typeof readDatasetPage>[1]['cursor'] | null = 0;
+      let pages = 0;
+      while (cursor !== null) {
+        const from: number = typeof cursor === 'number' ? cursor : cursor.byte;
+        const before = reads.length;
+        const page: DatasetPage = await workers[pages % 2]!(spec, { cursor, pageSize: 25 }, counting);
+        // nothing before the page's start is read again (one byte: the newline ending the previous line)
+        for (const r of reads.slice(before)) expect(r.position).toBeGreaterThanOrEqual(from - 1);
+        seen.push(...page.items);
+        cursor = page.nextCursor;
+        pages += 1;
+      }
+      expect(seen.map((i) => i.id)).toEqual(lines.map((_, i) => `q${i}`).filter((_, i) => i % 2 === 1));
+      expect(pages).toBe(160);
+      // each page reads its own lines plus at most one read-ahead chunk
+      const total = reads.reduce((a, r) => a + r.bytes, 0);
+      expect(total).toBeLessThanOrEqual(size + pages * (64 * 1024 + 1));
+    } finally {
+      done();
+    }
   });
 
   it('shards partition the selection', async () => {
@@ -209,6 +274,12 @@ describe('problems', () => {
     ]);
     const file = await write('small.jsonl', [row(1, 'a'), row(2, 'b')]);
     await expect(readDatasetPage({ path: file }, { cursor: 3, pageSize: 1 })).rejects.toThrow(/not at the start of a line/);
+    await expect(readDatasetPage({ path: file }, { cursor: { byte: 3, line: 2, slot: 1 }, pageSize: 1 })).rejects.toThrow(
+      /small\.jsonl: cursor \{"byte":3,"line":2,"slot":1\} is not at the start of a line/,
+    );
+    await expect(readDatasetPage({ path: file }, { cursor: { byte: 999, line: 2, slot: 1 }, pageSize: 1 })).rejects.toThrow(/is outside the file/);
+    const second = (await readDatasetPage({ path: file }, { cursor: 0, pageSize: 1 })).nextCursor!;
+    await expect(readDatasetPage({ path: file }, { cursor: { ...second, slot: 5 }, pageSize: 1 })).rejects.toThrow(/is not a dataset cursor/);
     expect(await validateDataset({ path: file, offset: 5 })).toEqual([
       { line: 0, message: 'small.jsonl: the dataset selection is empty (offset 5)' },
     ]);
