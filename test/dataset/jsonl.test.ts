@@ -95,7 +95,6 @@ describe('real datasets', () => {
       const workers = [0, 1].map(() => {
         let pager!: typeof readDatasetPage;
         jest.isolateModules(() => {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports -- a second module instance is the point
           pager = (require('../../src/dataset/jsonl') as { readDatasetPage: typeof readDatasetPage }).readDatasetPage;
         });
         return pager;
