@@ -32,10 +32,10 @@ async function keepReplacedRecord(dir: string, record: PromptRecord): Promise<vo
     existing = await readRecord<PromptRecord>(dir, record.workflowId);
   } catch (err) {
     if (err instanceof RecordFileError && err.kind === 'damaged') {
-      await keepRecordAside(err.path);
+      await keepRecordAside(dir, err.path);
       return;
     }
     throw err;
   }
-  if (existing && canonicalJson(existing.record.digests) !== canonicalJson(record.digests)) await keepRecordAside(existing.path);
+  if (existing && canonicalJson(existing.record.digests) !== canonicalJson(record.digests)) await keepRecordAside(dir, existing.path);
 }

@@ -3,6 +3,7 @@ export type { StoreErrorCode, TextStore } from './textStore';
 export {
   decodeRecordName,
   encodeRecordName,
+  flatRecordPath,
   iterateRecords,
   keepRecordAside,
   legacyRecordPath,
@@ -10,6 +11,7 @@ export {
   readRecordFile,
   readRecords,
   recordPath,
+  recordSubfolder,
   RecordFileError,
   SUPERSEDED_FOLDER,
   writeRecordAtomic,

@@ -11,13 +11,19 @@
  *
  *   { "workflowId": "<id>", "record": <the record> }
  *
- * Records written before the capital escape (release 0.1) are still found under their old name,
- * and moved to `.superseded/` when the job's record is written again under the new one.
+ * Folders. Records sit in 256 subfolders named by the first two hex digits of the sha256 of the
+ * workflow ID (`records/3f/<name>.json`), so no folder holds a whole sweep's records (a million
+ * prompts × several jobs) and listing one is cheap. Earlier releases wrote every record directly
+ * into the records folder: those files are still found (readRecord, iterateRecords), and moved to
+ * `.superseded/` when the job's record is written again, into its subfolder. Records written
+ * before the capital escape (release 0.1) are found under their old name the same way.
  *
- * Writes are atomic (temp file in `.tmp/` beside the records, fsync, rename, fsync of the
- * folder; temp files a killed writer left are removed by the next write) and idempotent: the
+ * Writes are atomic (temp file in `.tmp/` of the records folder, fsync, rename, fsync of the
+ * subfolder; temp files a killed writer left are removed by the next write) and idempotent: the
  * same content again is a no-op; different content replaces the file (the last completion of
  * a workflow wins, e.g. after a reset).
+ *
+ * readRecord and iterateRecords are the only readers of the folder: they know both layouts.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -58,24 +64,43 @@ export function decodeRecordName(name: string): string {
   return decodeURIComponent(name.replace(/\^([a-z])/g, (_, c: string) => c.toUpperCase()));
 }
 
-function fileFor(dir: string, workflowId: string, encoded: string): string {
+/** The file name of a record (the encoding shortened with a hash when it would be too long). */
+function fileNameFor(workflowId: string, encoded: string): string {
   let name = encoded;
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
     const hash = createHash('sha256').update(workflowId, 'utf8').digest('hex').slice(0, 24);
     // cut at a whole escape so the prefix stays readable
     name = `${name.slice(0, 150).replace(/(%[0-9A-Fa-f]?|\^)$/, '')}~${hash}`;
   }
-  return path.join(path.resolve(dir), `${name}.json`);
+  return `${name}.json`;
+}
+
+/** Subfolders are named by two lowercase hex digits. */
+const SUBFOLDER_RE = /^[0-9a-f]{2}$/;
+
+/** The subfolder of a workflow's record: the first two hex digits of the sha256 of its ID. */
+export function recordSubfolder(workflowId: string): string {
+  return createHash('sha256').update(workflowId, 'utf8').digest('hex').slice(0, 2);
 }
 
 /** The file a workflow's record is written to. */
 export function recordPath(dir: string, workflowId: string): string {
-  return fileFor(dir, workflowId, encodeRecordName(workflowId));
+  return path.join(path.resolve(dir), recordSubfolder(workflowId), fileNameFor(workflowId, encodeRecordName(workflowId)));
 }
 
-/** Where release 0.1 wrote it (the same file unless the ID has capitals). */
+/** Where releases before the subfolders wrote it: directly in the records folder. */
+export function flatRecordPath(dir: string, workflowId: string): string {
+  return path.join(path.resolve(dir), fileNameFor(workflowId, encodeRecordName(workflowId)));
+}
+
+/** Where release 0.1 wrote it: in the records folder, without the capital escape. */
 export function legacyRecordPath(dir: string, workflowId: string): string {
-  return fileFor(dir, workflowId, legacyRecordName(workflowId));
+  return path.join(path.resolve(dir), fileNameFor(workflowId, legacyRecordName(workflowId)));
+}
+
+/** Every file that may hold a workflow's record, the current one first. */
+function candidatePaths(dir: string, workflowId: string): string[] {
+  return [...new Set([recordPath(dir, workflowId), flatRecordPath(dir, workflowId), legacyRecordPath(dir, workflowId)])];
 }
 
 /** A record file that cannot be read: `damaged` (not a record: bad JSON, wrong shape) or `io` (the read failed). */
@@ -96,13 +121,14 @@ export class RecordFileError extends Error {
 export const SUPERSEDED_FOLDER = '.superseded';
 
 /**
- * Keeps a copy of a record file in `.superseded/` beside it before it is replaced, named after
- * the file and its content's hash (a retried write keeps one copy). Returns the copy's path.
+ * Keeps a copy of a record file of the records folder `dir` in `dir/.superseded/` before it is
+ * replaced, named after the file and its content's hash (a retried write keeps one copy).
+ * Returns the copy's path.
  */
-export async function keepRecordAside(file: string): Promise<string> {
+export async function keepRecordAside(dir: string, file: string): Promise<string> {
   const body = await fsp.readFile(file);
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  const folder = path.join(path.dirname(file), SUPERSEDED_FOLDER);
+  const folder = path.join(path.resolve(dir), SUPERSEDED_FOLDER);
   await fsp.mkdir(folder, { recursive: true });
   const copy = path.join(folder, `${path.basename(file, '.json')}.${hash}.json`);
   await fsp.copyFile(file, copy);
@@ -120,36 +146,40 @@ export async function writeRecordAtomic<T>(
 ): Promise<{ path: string; written: boolean }> {
   const file = recordPath(dir, workflowId);
   const body = `${JSON.stringify({ workflowId, record } satisfies RecordFile<T>)}\n`;
+  const root = path.resolve(dir);
   const folder = path.dirname(file);
-  const tempFolder = tempFolderOf(folder);
+  const tempFolder = tempFolderOf(root);
   try {
     await fsp.mkdir(tempFolder, { recursive: true });
+    await fsp.mkdir(folder, { recursive: true });
   } catch (err) {
     throw new Error(`cannot create records folder ${folder}: ${errMessage(err)}`, { cause: err });
   }
   // The write a SIGKILL interrupted is retried, so orphans never outlive the next write.
   await removeOrphanTemps(tempFolder);
+  let same = false;
   try {
-    if ((await fsp.readFile(file, 'utf8')) === body) return { path: file, written: false };
+    same = (await fsp.readFile(file, 'utf8')) === body;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new Error(`cannot read existing record ${file}: ${errMessage(err)}`, { cause: err });
     }
   }
-  try {
-    await writeViaTemp(tempFolder, path.basename(file), body, (tmp) => fsp.rename(tmp, file));
-  } catch (err) {
-    throw new Error(`cannot write record ${file}: ${errMessage(err)}`, { cause: err });
+  if (!same) {
+    try {
+      await writeViaTemp(tempFolder, path.basename(file), body, (tmp) => fsp.rename(tmp, file));
+    } catch (err) {
+      throw new Error(`cannot write record ${file}: ${errMessage(err)}`, { cause: err });
+    }
   }
-  await retireLegacyFile(dir, workflowId, file);
-  await fsyncDir(folder);
-  return { path: file, written: true };
+  // Also after a no-op: a writer killed right after the rename left the old file in place.
+  for (const old of candidatePaths(dir, workflowId).slice(1)) await retireOldFile(dir, workflowId, old);
+  if (!same) await fsyncDir(folder);
+  return { path: file, written: !same };
 }
 
-/** A record of this ID under its release-0.1 name would be a second record: move it to `.superseded/`. */
-async function retireLegacyFile(dir: string, workflowId: string, written: string): Promise<void> {
-  const legacy = legacyRecordPath(dir, workflowId);
-  if (legacy === written) return;
+/** A record of this ID under an earlier release's name would be a second record: move it to `.superseded/`. */
+async function retireOldFile(dir: string, workflowId: string, legacy: string): Promise<void> {
   let entry: RecordEntry | undefined;
   try {
     entry = await readRecordFile(legacy);
@@ -160,7 +190,7 @@ async function retireLegacyFile(dir: string, workflowId: string, written: string
   }
   // On a case-insensitive file system the old name may be the new file itself, or another ID's.
   if (entry && entry.workflowId !== workflowId) return;
-  await keepRecordAside(legacy);
+  await keepRecordAside(dir, legacy);
   await fsp.rm(legacy, { force: true });
 }
 
@@ -192,9 +222,7 @@ export async function readRecordFile<T = unknown>(file: string): Promise<RecordE
  * RecordFileError for a file that cannot be read or is damaged.
  */
 export async function readRecord<T = unknown>(dir: string, workflowId: string): Promise<RecordEntry<T> | undefined> {
-  const current = recordPath(dir, workflowId);
-  const legacy = legacyRecordPath(dir, workflowId);
-  for (const file of legacy === current ? [current] : [current, legacy]) {
+  for (const file of candidatePaths(dir, workflowId)) {
     let entry: RecordEntry<T>;
     try {
       entry = await readRecordFile<T>(file);
@@ -207,20 +235,47 @@ export async function readRecord<T = unknown>(dir: string, workflowId: string): 
   return undefined;
 }
 
-/** Every record in `dir` (in file-name order); a missing folder has no records. */
+/**
+ * Every record in `dir`, one at a time (subfolders in name order, files in name order in each;
+ * files of the flat layout of earlier releases where they sort among them); a missing folder
+ * has no records. Memory holds one subfolder's file names and one record, whatever the number
+ * of records. A flat file whose ID also has a record in its subfolder is left out: it is an
+ * older copy a killed writer did not get to move aside.
+ */
 export async function* iterateRecords<T = unknown>(dir: string): AsyncGenerator<RecordEntry<T>> {
-  const folder = path.resolve(dir);
-  let names: string[];
+  const root = path.resolve(dir);
+  const names = await listFolder(root, true);
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const full = path.join(root, name);
+    if (SUBFOLDER_RE.test(name)) {
+      for (const file of await listFolder(full, false)) {
+        if (!file.startsWith('.') && file.endsWith('.json')) yield await readRecordFile<T>(path.join(full, file));
+      }
+    } else if (name.endsWith('.json')) {
+      const entry = await readRecordFile<T>(full);
+      if (!(await exists(recordPath(root, entry.workflowId)))) yield entry;
+    }
+  }
+}
+
+/** File names in a folder, sorted; a missing folder (or a file where a subfolder was expected) is empty. */
+async function listFolder(folder: string, isRoot: boolean): Promise<string[]> {
   try {
-    names = await fsp.readdir(folder);
+    return (await fsp.readdir(folder)).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || (!isRoot && code === 'ENOTDIR')) return [];
     throw new Error(`cannot list records folder ${folder}: ${errMessage(err)}`, { cause: err });
   }
-  names.sort();
-  for (const name of names) {
-    if (name.startsWith('.') || !name.endsWith('.json')) continue;
-    yield await readRecordFile<T>(path.join(folder, name));
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return true;
+  } catch {
+    return false;
   }
 }
 

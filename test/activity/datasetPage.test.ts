@@ -4,7 +4,7 @@
  * UTF-8, read errors worth a retry (injected at the file-system boundary), damaged records,
  * and record names that would collide on a case-insensitive file system.
  */
-import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { allowListFor, createMainQueueActivities } from '../../src/activities';
@@ -187,6 +187,7 @@ describe('bad input', () => {
     const file = dataset([row('p1', 'one'), row('p2', 'two')]);
     const dir = path.join(tmp.dir, 'records');
     await writeRecordAtomic(dir, `sw/${KEY}/p1`, record('p1', 'one'));
+    mkdirSync(path.dirname(recordPath(dir, `sw/${KEY}/p2`)), { recursive: true });
     writeFileSync(recordPath(dir, `sw/${KEY}/p2`), '{"workflowId": "sw/toa/b4/s0/p2", "rec');
     const page = await loadDatasetPage(input(file));
     expect(Object.keys(page.items[0]!.finished)).toEqual([KEY]);
@@ -202,7 +203,7 @@ describe('record names on a case-insensitive file system', () => {
     const dir = path.join(tmp.dir, 'records');
     const ids = ['sw/toa/b4/s0/A1', 'sw/toa/b4/s0/a1', 'sw/TOA/b4/s0/a1', 'sw/toa/b4/s0/%41'];
     for (const id of ids) await writeRecordAtomic(dir, id, { id });
-    const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+    const names = (readdirSync(dir, { recursive: true }) as string[]).filter((n) => n.endsWith('.json')).map((n) => path.basename(n));
     expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(ids.length);
     expect(encodeRecordName('x/A1').toLowerCase()).not.toBe(encodeRecordName('x/a1').toLowerCase());
     for (const id of ids) expect((await readRecord<{ id: string }>(dir, id))?.record.id).toBe(id);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { promises as fsp, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   FsTextStore,
@@ -11,6 +11,7 @@ import {
   readRecord,
   readRecords,
   recordPath,
+  recordSubfolder,
   writeRecordAtomic,
 } from '../../src/store';
 import { FOREIGN_ORPHAN_AGE_MS, tempPathIn } from '../../src/store/tempFiles';
@@ -94,7 +95,7 @@ describe('records', () => {
     for (const [i, id] of ids.entries()) {
       const r = await writeRecordAtomic(dir, id, { i, id });
       expect(r.written).toBe(true);
-      expect(path.dirname(r.path)).toBe(dir);
+      expect(path.dirname(path.dirname(r.path))).toBe(dir);
       expect(path.basename(r.path).startsWith('.')).toBe(false);
       expect(decodeRecordName(path.basename(r.path, '.json'))).toBe(id);
     }
@@ -134,6 +135,44 @@ describe('records', () => {
     expect(recordPath(dir, `${id}x`)).not.toBe(r.path);
   });
 
+  test('records sit in 256 subfolders (first 2 hex of the sha256 of the workflow ID), never all in one folder', async () => {
+    const dir = path.join(tmp.dir, 'records');
+    const ids = Array.from({ length: 40 }, (_, i) => `sw/toa/b4/s0/q${i}`);
+    for (const id of ids) {
+      const r = await writeRecordAtomic(dir, id, { id });
+      expect(path.relative(dir, r.path)).toBe(path.join(sha(id).slice(0, 2), `${encodeRecordName(id)}.json`));
+      expect(recordPath(dir, id)).toBe(r.path);
+    }
+    const top = readdirSync(dir).filter((n) => !n.startsWith('.'));
+    expect(top.every((n) => /^[0-9a-f]{2}$/.test(n) && statSync(path.join(dir, n)).isDirectory())).toBe(true);
+    expect(top.length).toBeGreaterThan(20);
+    expect((await readRecords(dir)).map((r) => r.workflowId).sort()).toEqual([...ids].sort());
+  });
+
+  test('records of the flat layout (earlier releases) are read, listed once, and moved aside when written again', async () => {
+    const dir = path.join(tmp.dir, 'records');
+    await fsp.mkdir(dir, { recursive: true });
+    const flat = (id: string) => path.join(dir, `${encodeRecordName(id)}.json`);
+    writeFileSync(flat('sw/a/Old'), JSON.stringify({ workflowId: 'sw/a/Old', record: { v: 1 } }));
+    writeFileSync(flat('sw/a/kept'), JSON.stringify({ workflowId: 'sw/a/kept', record: { v: 1 } }));
+    await writeRecordAtomic(dir, 'sw/a/new', { v: 1 });
+    expect((await readRecord<{ v: number }>(dir, 'sw/a/Old'))?.record.v).toBe(1);
+    expect((await readRecords(dir)).map((r) => r.workflowId).sort()).toEqual(['sw/a/Old', 'sw/a/kept', 'sw/a/new']);
+    const moved = await writeRecordAtomic(dir, 'sw/a/Old', { v: 2 });
+    expect(moved.path).toBe(recordPath(dir, 'sw/a/Old'));
+    expect(existsSync(flat('sw/a/Old'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(dir, '.superseded', readdirSync(path.join(dir, '.superseded'))[0]!), 'utf8')).record).toEqual({ v: 1 });
+    expect((await readRecord<{ v: number }>(dir, 'sw/a/Old'))?.record.v).toBe(2);
+    // A writer killed between the sharded write and moving the flat file aside: still one record per ID.
+    writeFileSync(flat('sw/a/new'), JSON.stringify({ workflowId: 'sw/a/new', record: { v: 0 } }));
+    const all = await readRecords<{ v: number }>(dir);
+    expect(all.map((r) => [r.workflowId, r.record.v]).sort()).toEqual([
+      ['sw/a/Old', 2],
+      ['sw/a/kept', 1],
+      ['sw/a/new', 1],
+    ]);
+  });
+
   test('missing folder has no records; a damaged file is reported by path', async () => {
     expect(await readRecords(path.join(tmp.dir, 'nope'))).toEqual([]);
     const dir = path.join(tmp.dir, 'records');
@@ -171,11 +210,12 @@ describe('temp files of a killed writer', () => {
   test('records: temp files live in records/.tmp; the next write removes orphans, not live writes', async () => {
     const dir = path.join(tmp.dir, 'records');
     await writeRecordAtomic(dir, 'first', 1);
-    expect(readdirSync(dir).sort()).toEqual(['.tmp', 'first.json']);
+    expect(readdirSync(dir).sort()).toEqual(['.tmp', recordSubfolder('first')]);
+    expect(readdirSync(path.join(dir, recordSubfolder('first')))).toEqual(['first.json']);
     const t = plantTemps(path.join(dir, '.tmp'));
     await writeRecordAtomic(dir, 'second', 2);
     expect(remaining(path.join(dir, '.tmp'))).toEqual([t.aliveHere, t.freshForeign].sort());
-    expect((await readRecords(dir)).map((r) => r.workflowId)).toEqual(['first', 'second']);
+    expect((await readRecords(dir)).map((r) => r.workflowId).sort()).toEqual(['first', 'second']);
   });
 
   test('store: a new process removes orphans from <root>/.tmp on its first write', async () => {

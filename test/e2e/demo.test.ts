@@ -62,7 +62,7 @@ test('npm run demo (2 prompts, budget 2) produces real records from a real model
     const reportHtml = run.stdout.match(/^report:\s+(\S+)/m)![1];
     expect(readFileSync(reportHtml, 'utf8')).toMatch(/<svg/);
     const recordsDir = run.stdout.match(/^records:\s+(\S+)/m)![1];
-    const files = readdirSync(recordsDir).filter((f) => f.endsWith('.json'));
+    const files = (readdirSync(recordsDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
     expect(files).toHaveLength(6);
     for (const f of files) {
       const { record } = JSON.parse(readFileSync(path.join(recordsDir, f), 'utf8'));
