@@ -5,8 +5,13 @@ import { methodLabelOf, type MethodSpec } from '../search/methods';
 import type { RecordDigests } from './reuse';
 
 export interface RecordedResponse extends ResponseRecord {
-  /** Store key of the response text. */
+  /** sha256 of the response text (its key in the store while the prompt ran). */
   ref: string;
+  /**
+   * The response text. Records of earlier releases have none: their texts stay in the store's
+   * global texts under `ref`.
+   */
+  text?: string;
   preview: string;
   latencyMs: number;
 }

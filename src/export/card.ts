@@ -63,11 +63,10 @@ export function datasetCard(
   };
 
   const sweep = data.sweep;
-  const methods = new Map<string, unknown>();
-  for (const r of data.records) if (!methods.has(r.method)) methods.set(r.method, r.methodSpec);
-  const budgets = [...new Set(data.records.map((r) => r.budget))].sort((a, b) => a - b);
-  const seeds = [...new Set(data.records.map((r) => r.seed))].sort((a, b) => a - b);
-  const prompts = new Set(data.records.map((r) => r.promptId)).size;
+  const { tally } = data;
+  const methods = tally.methods;
+  const budgets = [...tally.budgets].sort((a, b) => a - b);
+  const seeds = [...tally.seeds].sort((a, b) => a - b);
   const lines: string[] = [];
   lines.push('---', stringify(header).trimEnd(), '---', '');
   lines.push(`# ${header.pretty_name}`, '');
@@ -78,7 +77,7 @@ export function datasetCard(
   lines.push('## Summary', '');
   lines.push(`| | |`, `| --- | --- |`);
   if (sweep) lines.push(`| sweep | \`${sweep.config.name}\` (config hash \`${sweep.contentHash.slice(0, 12)}\`) |`);
-  lines.push(`| prompts | ${prompts} |`);
+  lines.push(`| prompts (per run) | ${tally.prompts} |`);
   lines.push(`| prompt records | ${summary.records} |`);
   lines.push(`| methods | ${[...methods.keys()].map((m) => `\`${m}\``).join(', ')} |`);
   lines.push(`| budgets (generations per prompt) | ${budgets.join(', ')} |`);
@@ -89,7 +88,7 @@ export function datasetCard(
     );
     lines.push(`| reward | ${rewardText(sweep.config.reward)} |`);
   } else {
-    const agents = [...new Set(data.records.flatMap((r) => r.result.responses.map((x) => x.agent)))].sort();
+    const agents = [...tally.agents].sort();
     lines.push(`| agents | ${agents.map((a) => `\`${a}\``).join(', ')} |`);
     lines.push(`| reward | (sweep file not given: see the sweep's configuration) |`);
   }
@@ -158,7 +157,7 @@ export async function writeDatasetCard(summary: ExportSummary, data: SweepData, 
 
 /** The default config: SFT of TOA (else the first method) at the largest budget, lowest seed. */
 function defaultConfig(files: ExportedFile[], data: SweepData): string | undefined {
-  const toa = new Set(data.records.filter((r) => r.methodSpec?.type === 'toa').map((r) => r.method));
+  const toa = data.tally.toaMethods;
   const rank = (f: ExportedFile): number[] => [
     EXPORT_FORMATS.indexOf(f.format),
     f.combination && toa.has(f.combination.method) ? 0 : 1,

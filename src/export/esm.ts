@@ -19,6 +19,8 @@ const { createRequire } = require('node:module');
 const { pathToFileURL } = require('node:url');
 const req = createRequire(workerData.base);
 const cache = new Map();
+const writers = new Map();
+let nextWriter = 1;
 async function load(name) {
   if (!cache.has(name)) cache.set(name, import(pathToFileURL(req.resolve(name)).href));
   return cache.get(name);
@@ -37,6 +39,24 @@ const ops = {
     const { parquetWriteBuffer } = await load('hyparquet-writer');
     const buf = parquetWriteBuffer({ columnData, schema, kvMetadata, createdBy: 'toa-temporal export' });
     return buf;
+  },
+  // A Parquet file written a row group at a time: only the group being encoded is in memory.
+  async parquetOpen({ file, schema, kvMetadata }) {
+    const { ParquetWriter, fileWriter } = await load('hyparquet-writer');
+    const id = nextWriter++;
+    writers.set(id, new ParquetWriter({ writer: fileWriter(file), schema, kvMetadata, createdBy: 'toa-temporal export' }));
+    return id;
+  },
+  async parquetAppend({ id, columnData }) {
+    const rows = columnData[0] ? columnData[0].data.length : 0;
+    if (rows > 0) await writers.get(id).write({ columnData, rowGroupSize: rows });
+    return rows;
+  },
+  async parquetClose({ id }) {
+    const pq = writers.get(id);
+    writers.delete(id);
+    await pq.finish();
+    return true;
   },
   async readParquet({ buffer }) {
     const { parquetReadObjects, parquetMetadata, parquetSchema } = await load('hyparquet');
@@ -121,6 +141,24 @@ export class EsmBridge {
   ): Promise<Buffer> {
     const buf = await this.call<ArrayBuffer>('writeParquet', { columnData, schema, kvMetadata });
     return Buffer.from(buf);
+  }
+
+  /**
+   * Opens a Parquet file for writing a row group at a time (appendParquet), finished by
+   * closeParquet: memory holds one row group, not the file.
+   */
+  openParquet(file: string, schema: ParquetSchemaElement[], kvMetadata?: Array<{ key: string; value: string }>): Promise<number> {
+    return this.call<number>('parquetOpen', { file, schema, kvMetadata });
+  }
+
+  /** Writes one row group (the columns' rows) to a file opened with openParquet. */
+  appendParquet(id: number, columnData: ParquetColumn[]): Promise<number> {
+    return this.call<number>('parquetAppend', { id, columnData });
+  }
+
+  /** Writes the footer of a file opened with openParquet. */
+  async closeParquet(id: number): Promise<void> {
+    await this.call<boolean>('parquetClose', { id });
   }
 
   /** Reads Parquet bytes back into row objects (used by tests and checks). */

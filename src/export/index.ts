@@ -3,8 +3,8 @@ export type { ExportOptions, ExportSummary, ExportedFile, FileType } from './exp
 export { COLUMNS, DEFAULT_REJECTED_RANK, EXPORT_FORMATS, pickPreference, rankResponses } from './rows';
 export type { DpoPick, DpoSkip, ExportFormat } from './rows';
 export { datasetCard, configName } from './card';
-export { loadSweepData, combinationsOf, TextCache } from './load';
-export type { Combination, LoadedRecord, RecordFilter, SweepData, SweepSource } from './load';
+export { combinationsOf, openSweepContext, RecordTally, sweepRecords, TextCache } from './load';
+export type { Combination, LoadedRecord, RecordFilter, SweepContext, SweepData, SweepSource } from './load';
 export { EsmBridge, withEsm } from './esm';
 export { runExportCommand, formatExportSummary } from './command';
 export type { ExportCommandOptions } from './command';

@@ -13,7 +13,7 @@
  */
 import type { RecordedResponse } from '../common/records';
 import type { ColumnDef } from './schema';
-import type { LoadedRecord, TextCache } from './load';
+import { responseText, type LoadedRecord, type TextCache } from './load';
 
 export type ExportFormat = 'sft' | 'dpo' | 'responses' | 'trees';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['sft', 'dpo', 'responses', 'trees'];
@@ -134,8 +134,7 @@ export async function sftRow(r: LoadedRecord, texts: TextCache): Promise<Row | u
   const best = r.result.responses.find((x) => x.id === r.result.bestId);
   if (!best) return undefined;
   const prompt = await texts.get(r.promptRef, `the prompt of ${r.workflowId}`);
-  const answer =
-    typeof r.bestText === 'string' ? r.bestText : await texts.get(best.ref, `response ${best.id} of ${r.workflowId}`);
+  const answer = typeof r.bestText === 'string' ? r.bestText : await responseText(r, best, texts);
   return {
     messages: [
       { role: 'user', content: prompt },
@@ -175,8 +174,8 @@ export function pickPreference(responses: readonly RecordedResponse[], rejectedR
 export async function dpoRow(r: LoadedRecord, pick: Extract<DpoPick, { ok: true }>, texts: TextCache): Promise<Row> {
   const [prompt, chosen, rejected] = await Promise.all([
     texts.get(r.promptRef, `the prompt of ${r.workflowId}`),
-    texts.get(pick.chosen.ref, `response ${pick.chosen.id} of ${r.workflowId}`),
-    texts.get(pick.rejected.ref, `response ${pick.rejected.id} of ${r.workflowId}`),
+    responseText(r, pick.chosen, texts),
+    responseText(r, pick.rejected, texts),
   ]);
   return {
     prompt: [{ role: 'user', content: prompt }],
@@ -220,7 +219,7 @@ export async function responseRows(r: LoadedRecord, texts: TextCache): Promise<R
       prompt_tokens: x.promptTokens,
       completion_tokens: x.completionTokens,
       latency_ms: x.latencyMs,
-      text: await texts.get(x.ref, `response ${x.id} of ${r.workflowId}`),
+      text: await responseText(r, x, texts),
     });
   }
   return out;

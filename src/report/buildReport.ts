@@ -6,21 +6,19 @@
  *   best_vs_generations, best_vs_tokens, best_vs_flops,
  *   top5_vs_generations, top5_vs_tokens, top5_vs_flops,
  *   anytime (only when some method records anytime curves: random, ensemble).
- * Definitions are in ./stats.ts and docs/report.md.
+ * Definitions are in ./stats.ts and docs/report.md. Records are streamed once: the statistics
+ * are sums per run (ReportStats) and the tree view keeps the one record it shows, so memory does
+ * not grow with the number of records.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { methodLabelOf } from '../search/methods';
 import { withEsm } from '../export/esm';
-import { comparePromptIds, loadSweepData, TextCache, type LoadedRecord, type SweepSource } from '../export/load';
+import { comparePromptIds, openSweepContext, RecordTally, sweepRecords, TextCache, type LoadedRecord, type SweepSource } from '../export/load';
 import { anytimeSpec, metricTitle, scalingSpec, svgToPng, type Metric, type XAxis } from './charts';
 import { renderHtml, si, type HtmlFigure } from './html';
 import {
-  agentContributions,
-  anytimeStats,
-  pathStats,
-  pointStats,
-  runStats,
+  ReportStats,
   TOP_K,
   type AgentContribution,
   type AnytimeStats,
@@ -67,22 +65,33 @@ const AXES: XAxis[] = ['generations', 'tokens', 'flops'];
 const METRICS: Metric[] = ['best', 'topK'];
 
 export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
-  const data = await loadSweepData(opts);
-  if (data.records.length === 0) throw new Error(`no prompt records in ${opts.recordsDir}: nothing to report`);
-  const records = data.records;
+  const context = await openSweepContext(opts);
+  const stats = new ReportStats();
+  const tally = new RecordTally();
+  const treePick = new TreePick(opts.treePromptId);
+  const compute = { generations: 0, tokens: 0, flops: 0 };
+  for await (const r of sweepRecords(opts)) {
+    stats.add(r);
+    tally.add(r);
+    treePick.offer(r);
+    compute.generations += r.compute?.generations ?? 0;
+    compute.tokens += r.compute ? r.compute.promptTokens + r.compute.completionTokens : 0;
+    compute.flops += r.compute?.flops ?? 0;
+  }
+  if (tally.records === 0) throw new Error(`no prompt records in ${opts.recordsDir}: nothing to report`);
   const outDir = path.resolve(opts.outDir);
   await fsp.mkdir(outDir, { recursive: true });
 
   // Methods in the sweep file's order when known (so colours follow the config), else sorted.
-  const present = [...new Set(records.map((r) => r.method))];
-  const configured = data.sweep ? data.sweep.config.methods.map((m) => methodLabelOf(m)).filter((m) => present.includes(m)) : [];
+  const present = [...tally.methods.keys()];
+  const configured = context.sweep ? context.sweep.config.methods.map((m) => methodLabelOf(m)).filter((m) => present.includes(m)) : [];
   const methods = [...configured, ...present.filter((m) => !configured.includes(m)).sort()];
 
-  const runs = runStats(records);
-  const points = pointStats(records);
-  const anytime = anytimeStats(records);
-  const agents = agentContributions(records);
-  const paths = pathStats(records);
+  const runs = stats.runStats();
+  const points = stats.pointStats();
+  const anytime = stats.anytimeStats();
+  const agents = stats.agentContributions();
+  const paths = stats.pathStats();
 
   const figures: ReportFigure[] = [];
   await withEsm(async (esm) => {
@@ -111,8 +120,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     }
   }
 
-  const treeRecord = pickTreeRecord(records, opts.treePromptId);
-  const texts = new TextCache(data.store);
+  const treeRecord = treePick.result();
+  const texts = new TextCache(context.store);
   let tree: Parameters<typeof renderHtml>[0]['tree'];
   if (treeRecord) {
     const prompt = await texts
@@ -126,13 +135,13 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     };
   }
 
-  const sweep = data.sweep?.config;
-  const budgets = [...new Set(records.map((r) => r.budget))].sort((a, b) => a - b);
-  const seeds = [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b);
+  const sweep = context.sweep?.config;
+  const budgets = [...tally.budgets].sort((a, b) => a - b);
+  const seeds = [...tally.seeds].sort((a, b) => a - b);
   const overview: Array<[string, string]> = [
     ['sweep', sweep ? sweep.name : path.basename(path.dirname(path.resolve(opts.recordsDir)))],
-    ['prompt records', String(records.length)],
-    ['prompts', String(new Set(records.map((r) => r.promptId)).size)],
+    ['prompt records', String(tally.records)],
+    ['prompts (largest run)', String(tally.prompts)],
     ['methods', methods.join(', ')],
     ['budgets', budgets.join(', ')],
     ['seeds', seeds.join(', ')],
@@ -143,7 +152,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   }
   overview.push([
     'total compute',
-    `${si(sum(records.map((r) => r.compute?.generations ?? 0)))} generations, ${si(sum(records.map((r) => (r.compute ? r.compute.promptTokens + r.compute.completionTokens : 0))))} tokens, ${si(sum(records.map((r) => r.compute?.flops ?? 0)))} FLOPs`,
+    `${si(compute.generations)} generations, ${si(compute.tokens)} tokens, ${si(compute.flops)} FLOPs`,
   ]);
 
   const htmlFigures: HtmlFigure[] = figures
@@ -176,7 +185,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
     html: htmlPath,
     summaryJson: path.join(outDir, 'summary.json'),
     figures,
-    records: records.length,
+    records: tally.records,
     methods,
     runs,
     points,
@@ -198,24 +207,55 @@ export async function buildReport(opts: ReportOptions): Promise<ReportSummary> {
   return summary;
 }
 
-function sum(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0);
-}
+/**
+ * The record shown in the tree view, chosen as records stream by: among records with a tree, the
+ * prompt asked for (else the first prompt id in natural order), then the largest budget, the
+ * lowest seed, the first method name. Keeps that one record and the first few prompt ids with
+ * trees (for the error naming them).
+ */
+export class TreePick {
+  private best: LoadedRecord | undefined;
+  private readonly idsWithTrees: string[] = [];
+  private static readonly SHOWN_IDS = 10;
 
-/** The record shown in the tree view: the prompt asked for (or the first), largest budget, lowest seed. */
-export function pickTreeRecord(records: readonly LoadedRecord[], promptId?: string): LoadedRecord | undefined {
-  const withTree = records.filter((r) => r.result.tree && r.result.tree.nodes.length > 0);
-  if (promptId !== undefined) {
-    const mine = withTree.filter((r) => r.promptId === promptId);
-    if (mine.length === 0) {
-      const ids = [...new Set(withTree.map((r) => r.promptId))].sort(comparePromptIds);
+  constructor(private readonly promptId?: string) {}
+
+  offer(r: LoadedRecord): void {
+    if (!r.result.tree || r.result.tree.nodes.length === 0) return;
+    this.noteId(r.promptId);
+    if (this.promptId !== undefined && r.promptId !== this.promptId) return;
+    if (!this.best || TreePick.compare(r, this.best) < 0) this.best = r;
+  }
+
+  /** The chosen record; throws when a prompt was asked for and has no tree. */
+  result(): LoadedRecord | undefined {
+    if (this.promptId !== undefined && !this.best) {
+      const ids = this.idsWithTrees;
       throw new Error(
-        `no TOA tree for prompt "${promptId}"${ids.length ? ` (prompts with trees: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', ...' : ''})` : ': this sweep has no TOA records'}`,
+        `no TOA tree for prompt "${this.promptId}"${ids.length ? ` (prompts with trees: ${ids.slice(0, TreePick.SHOWN_IDS).join(', ')}${ids.length > TreePick.SHOWN_IDS ? ', ...' : ''})` : ': this sweep has no TOA records'}`,
       );
     }
-    return [...mine].sort((a, b) => b.budget - a.budget || a.seed - b.seed || a.method.localeCompare(b.method))[0];
+    return this.best;
   }
-  if (withTree.length === 0) return undefined;
-  const first = [...withTree].sort((a, b) => comparePromptIds(a.promptId, b.promptId))[0]!;
-  return pickTreeRecord(withTree, first.promptId);
+
+  private static compare(a: LoadedRecord, b: LoadedRecord): number {
+    return comparePromptIds(a.promptId, b.promptId) || b.budget - a.budget || a.seed - b.seed || a.method.localeCompare(b.method);
+  }
+
+  /** Keeps the SHOWN_IDS + 1 smallest distinct ids (one more tells that there are more). */
+  private noteId(id: string): void {
+    const ids = this.idsWithTrees;
+    if (ids.includes(id)) return;
+    if (ids.length > TreePick.SHOWN_IDS && comparePromptIds(id, ids[ids.length - 1]!) >= 0) return;
+    ids.push(id);
+    ids.sort(comparePromptIds);
+    if (ids.length > TreePick.SHOWN_IDS + 1) ids.pop();
+  }
+}
+
+/** The record shown in the tree view of `records` (see TreePick). */
+export function pickTreeRecord(records: readonly LoadedRecord[], promptId?: string): LoadedRecord | undefined {
+  const pick = new TreePick(promptId);
+  for (const r of records) pick.offer(r);
+  return pick.result();
 }

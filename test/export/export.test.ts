@@ -236,7 +236,7 @@ test('dataset card: HF YAML header with configs pointing at existing files, swee
   expect(card).toContain('apiKeyEnv: FIXTURE_API_KEY');
   expect(card).toContain(`rank 30`);
   expect(card).toContain(`| [dpo.toa.b40.s0.parquet](dpo.toa.b40.s0.parquet) | ${PROMPTS.length} |`);
-  expect(card).toMatch(/\| prompts \| 4 \|/);
+  expect(card).toMatch(/\| prompts \(per run\) \| 4 \|/);
 });
 
 test('filters and one file per format', async () => {
