@@ -338,7 +338,8 @@ export async function runInProcess(input: InProcessInput, acts: InProcessActivit
         return activity.run(acts.play, { store: input.store, contextRef, action, inputRefs: action.inputs.map((id) => refs.get(id)!) }) as Promise<PlayOutput>;
       });
       refs.set(action.id, out.ref);
-      if (input.previews !== false) previews.set(action.id, previewOf(await store.get(out.ref)));
+      // responses live in the prompt's scope of the store until its record is written
+      if (input.previews !== false) previews.set(action.id, previewOf((await store.scope(workflowId).getText(out.ref)) ?? (await store.get(out.ref))));
       return { actionId: action.id, reward: out.reward, promptTokens: out.promptTokens, completionTokens: out.completionTokens };
     },
     {

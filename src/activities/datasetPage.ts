@@ -13,14 +13,18 @@
  *    writer keeps in `.superseded/` when it replaces it;
  *  - records produced with other inputs, without `--rerun-changed`: ConfigError naming them
  *    (`toa sweep start`/`retry` refuse before starting, so this is only a safety net).
+ *
+ * A reused record whose prompt still has a scope in the store (a record writer killed between
+ * writing the record and removing the scope) gets its scope packed and removed here, best effort.
  */
 import { failure } from '../common/failures';
 import { summaryOf } from '../common/records';
 import { promptWorkflowId } from '../common/workflowIds';
 import { datasetChange, isTransientDatasetError, nodeDatasetFs, readDatasetPage, type DatasetFs } from '../dataset/jsonl';
-import { openStore } from '../store';
+import { openStore, type TextStore } from '../store';
 import { RecordFileError } from '../store/records';
 import { jobDigests } from './digests';
+import { finishPrompt } from './playMemos';
 import { judgeRecord } from './reuse';
 import type { DatasetPageInput, DatasetPageItem, DatasetPageOutput } from './types';
 
@@ -81,13 +85,17 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
             break;
           case 'reuse':
             finished[key] = summaryOf(verdict.record, verdict.path);
+            await cleanUpAfterRecord(store, workflowId, verdict.path);
             break;
           case 'damaged':
             rerun.push(key);
             problems.push({ line: item.line, message: `${verdict.message}: ${workflowId} runs again (the damaged file is kept in .superseded/)` });
             break;
           case 'unverified':
-            if (input.reuse?.reuseUnverified) finished[key] = summaryOf(verdict.record, verdict.path);
+            if (input.reuse?.reuseUnverified) {
+              finished[key] = summaryOf(verdict.record, verdict.path);
+              await cleanUpAfterRecord(store, workflowId, verdict.path);
+            }
             else if (input.reuse?.rerunChanged) rerun.push(key);
             else stale.push(`${verdict.path} (no digests: written by an earlier release)`);
             break;
@@ -109,6 +117,15 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
     }
     return { items, problems, nextCursor: page.nextCursor };
   };
+}
+
+/** What a killed record writer left of a finished prompt's plays (best effort: a failure here only leaves files). */
+async function cleanUpAfterRecord(store: TextStore, workflowId: string, recordFile: string): Promise<void> {
+  try {
+    if (await store.scope(workflowId).exists()) await finishPrompt(store, workflowId, recordFile);
+  } catch {
+    // the next sweep start tries again
+  }
 }
 
 /** A dataset read error: retryable when it may pass (EMFILE, EIO, ...), else the dataset cannot be used. */

@@ -2,10 +2,11 @@
  * One generation: one chat completion from one agent's OpenAI-compatible endpoint (the first
  * half of the `play` activity).
  *
- * Loads the prompt, the input responses and any template overrides from the store, builds the
- * messages (src/prompts), calls POST <baseURL>/chat/completions through src/http (the `openai`
- * package, its own retries off: Temporal retries), validates the answer, stores the
- * text and returns its reference with token counts, latency and finish reason.
+ * Loads the prompt, the input responses (from the prompt's scope when `workflowId` is given) and
+ * any template overrides from the store, builds the messages (src/prompts), calls POST
+ * <baseURL>/chat/completions through src/http (the `openai` package, its own retries off:
+ * Temporal retries), validates the answer and returns the text with its reference (sha256),
+ * token counts, latency and finish reason. Storing the text is the caller's (the play memoises it).
  *
  * Answer validation is strict (a demanding user's accounting): `choices[0].message.content`
  * must be a string and `usage.prompt_tokens` / `usage.completion_tokens` non-negative integers.
@@ -21,7 +22,9 @@ import { chatCompletionsUrl, OpenAIClients, postChatCompletion } from '../http/o
 import { buildMessages, TemplateError, type TemplateOverrides } from '../prompts';
 import { withCallContext } from './context';
 import { Gate } from './gate';
-import { getText, previewOf, putText, storeFor } from './texts';
+import { PromptPlays } from './playMemos';
+import { getText, previewOf, storeFor } from './texts';
+import { textKey } from '../store';
 import type { GenerateInput, GenerateOutput, TemplateRefs } from './types';
 
 export interface GenerateDeps {
@@ -65,8 +68,13 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
 
     const store = storeFor(input.store);
     const prompt = await getText(store, input.promptRef, 'the prompt');
+    // Inputs are responses of the same prompt: in its scope (or, outside a workflow run, the global texts).
+    const plays = input.workflowId === undefined ? undefined : new PromptPlays(store, input.workflowId);
     const inputs = await Promise.all(
-      input.inputRefs.map((ref, i) => getText(store, ref, `input ${action.inputs[i]} of action ${action.id}`)),
+      input.inputRefs.map((ref, i) => {
+        const purpose = `input ${action.inputs[i]} of action ${action.id}`;
+        return plays ? plays.text(ref, purpose) : getText(store, ref, purpose);
+      }),
     );
     const templates = await loadTemplates(input.templates, (ref, name) => getText(store, ref, `the ${name} template`));
 
@@ -106,9 +114,9 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
     });
 
     const parsed = parseCompletion(site, raw);
-    const ref = await putText(store, parsed.content, `the response of action ${action.id}`);
     return {
-      ref,
+      ref: textKey(parsed.content),
+      text: parsed.content,
       preview: previewOf(parsed.content),
       promptTokens: parsed.promptTokens,
       completionTokens: parsed.completionTokens,

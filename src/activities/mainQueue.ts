@@ -25,7 +25,8 @@ export function createMainQueueActivities(deps: MainQueueDeps) {
       return putPlayContext(input);
     },
     async writePromptRecord(input: WritePromptRecordInput): ReturnType<typeof writePromptRecord> {
-      await checkPath(allow, 'the response store', input.store?.root, 'read');
+      // It also writes there: the best text, and the prompt's scope is packed and removed.
+      await checkPath(allow, 'the response store', input.store?.root, 'write');
       await checkPath(allow, 'the records folder', input.recordsDir, 'write');
       return writePromptRecord(input);
     },

@@ -2,16 +2,21 @@
  * The `play` activity: one generation and its reward in a single activity, so a play costs one
  * activity (and one workflow task) in history instead of two.
  *
- * Nothing paid for is paid twice. The generation is memoised in the store, write-once, under
- * (workflow ID, action ID, request key): a retry after a failed reward, a crash after the model
- * answered, or a later run of the same prompt workflow (`toa sweep retry`) reuses it. The
- * request key hashes everything that shapes the request (context, agent, action, inputs), so
- * a memo is only ever reused for the identical request. When two attempts race (one timed out
- * but still running), the first memo written wins and both return it, so the response the
- * workflow sees is the one in the store.
+ * Nothing paid for is paid twice. The generation is memoised in the prompt's scope of the store
+ * (./playMemos.ts), write-once, under (workflow ID, action ID, request key), as ONE synced file
+ * holding the response text and the call's facts: a retry after a failed reward, a crash after
+ * the model answered, or a later run of the same prompt workflow (`toa sweep retry`, a reset)
+ * reuses it. The request key hashes everything that shapes the request (context, agent, action,
+ * inputs), so a memo is only ever reused for the identical request. When two attempts race (one
+ * timed out but still running), the first memo written wins and both return it, so the response
+ * the workflow sees is the one in the store.
  *
- * The reward is memoised per workflow *run*: retries within the run reuse it; a new run (after
- * the user fixed a reward endpoint, say) scores again.
+ * The reward is memoised per workflow *run*, unsynced (a killed worker's memo survives in the page
+ * cache; a power loss only costs scoring again): retries within the run reuse it; a new run
+ * (after the user fixed a reward endpoint, say) scores again.
+ *
+ * Outside a workflow run (tests, benchmarks calling the function directly) nothing is memoised
+ * and the response goes to the global texts.
  */
 import { asyncLocalStorage } from '@temporalio/activity';
 import { configError } from '../http/failures';
@@ -19,9 +24,9 @@ import { checkPath, checkPlay, type AllowList } from './allowList';
 import { deriveSeed } from '../search/prng';
 import { BoundedCache } from './boundedCache';
 import type { createGenerate } from './generate';
-import { memoised, playMemoNames, type Generated } from './playMemos';
+import { playMemoNames, PromptPlays, type RecalledGeneration } from './playMemos';
 import type { createScore } from './score';
-import { getText, storeFailure, storeFor } from './texts';
+import { getText, putText, storeFailure, storeFor } from './texts';
 import type { PlayContext, PlayInput, PlayOutput, PutPlayContextInput } from './types';
 
 export interface PlayDeps {
@@ -55,14 +60,12 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
     checkPlay(deps.allow, agent, ctx.reward);
 
     const run = asyncLocalStorage.getStore()?.info.workflowExecution;
-    const memo = run && playMemoNames(run.workflowId, input.contextRef, input.action, input.inputRefs);
-    const genMemo = memo?.generation;
-    const rewardMemo = run && memo?.rewardInRun(run.runId);
-
-    const gen = await memoised<Generated>(store, genMemo, async () => {
+    const plays = run && new PromptPlays(store, run.workflowId);
+    const generate = async (): Promise<RecalledGeneration> => {
       const g = await deps.generate({
         agent,
         store: input.store,
+        workflowId: run?.workflowId,
         promptRef: ctx.promptRef,
         action: input.action,
         inputRefs: input.inputRefs,
@@ -70,20 +73,34 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
         seed: deriveSeed(ctx.seed, ctx.promptId, input.action.id),
         label: `${ctx.promptId} ${input.action.id}`,
       });
-      return { ref: g.ref, promptTokens: g.promptTokens, completionTokens: g.completionTokens, latencyMs: g.latencyMs };
-    });
-    const scored = await memoised<{ reward: number }>(store, rewardMemo, async () => {
+      return { ref: g.ref, text: g.text, promptTokens: g.promptTokens, completionTokens: g.completionTokens, latencyMs: g.latencyMs };
+    };
+    const score = async (gen: RecalledGeneration): Promise<{ reward: number }> => {
       const { reward } = await deps.score({
         reward: ctx.reward,
         store: input.store,
         promptRef: ctx.promptRef,
         responseRef: gen.ref,
+        response: gen.text,
         referenceRef: ctx.referenceRef,
         promptId: ctx.promptId,
         model: agent.model,
       });
       return { reward };
-    });
+    };
+
+    let gen: RecalledGeneration;
+    let scored: { reward: number };
+    if (plays) {
+      const memo = playMemoNames(run.workflowId, input.contextRef, input.action, input.inputRefs);
+      const request = { contextRef: input.contextRef, action: input.action, inputRefs: input.inputRefs };
+      gen = (await plays.recallGeneration(memo.generation, request)) ?? (await plays.storeGeneration(memo.generation, await generate()));
+      scored = await plays.memoised(memo.rewardInRun(run.runId), () => score(gen));
+    } else {
+      gen = await generate();
+      await putText(store, gen.text, `the response of action ${input.action.id}`);
+      scored = await score(gen);
+    }
     return { ref: gen.ref, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens, reward: scored.reward };
   };
 }

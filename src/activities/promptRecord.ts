@@ -1,9 +1,9 @@
 /**
- * Rebuilds a prompt's full result (responses, tree, anytime curve) from its trace and per-play
- * facts, by replaying the deterministic strategy: the workflow never ships the tree through
- * history. The per-play facts come from the write-once generation memos the `play` activities
- * left in the store (exactly what each play returned to the workflow) plus the rewards the
- * workflow observed.
+ * Rebuilds a prompt's full result (responses with their texts, tree, anytime curve) from its
+ * trace and per-play facts, by replaying the deterministic strategy: the workflow never ships the
+ * tree through history. The per-play facts and texts come from the write-once generations the
+ * `play` activities left in the prompt's scope of the store (exactly what each play returned to
+ * the workflow; ./playMemos.ts says where else they may be) plus the rewards the workflow observed.
  */
 import { computeOf, type CallRecord } from '../common/compute';
 import { jobDigests, methodDigestTexts, storeDigestTexts } from './digests';
@@ -13,17 +13,24 @@ import { replaySearch } from '../search/driver';
 import { createStrategy } from '../search/methods';
 import type { Action } from '../search/types';
 import type { TextStore } from '../store';
-import { playMemoNames, requireMemo, type Generated } from './playMemos';
+import { playMemoNames, PromptPlays, requireGeneration } from './playMemos';
 import { getText, previewOf } from './texts';
 import type { PlayContext, WritePromptRecordInput } from './types';
 
 export async function buildPromptRecord(input: WritePromptRecordInput, store: TextStore): Promise<PromptRecord> {
   const { header, agents } = input;
+  const plays = new PromptPlays(store, header.workflowId);
   const calls = new Map<string, CallRecord>();
+  const texts = new Map<string, string>();
   const callOf = async (action: Action): Promise<CallRecord> => {
     const reward = input.rewards[calls.size];
     if (reward === undefined) throw new Error(`record of ${header.workflowId}: no reward for play ${action.id} (observation ${calls.size + 1})`);
-    return callFromMemos(store, header.workflowId, input.contextRef, action, reward, calls);
+    // Its inputs were replayed before it, so their refs are known.
+    const inputRefs = action.inputs.map((id) => calls.get(id)!.ref);
+    const { generation } = playMemoNames(header.workflowId, input.contextRef, action, inputRefs);
+    const g = await requireGeneration(plays, generation, { contextRef: input.contextRef, action, inputRefs }, `record of ${header.workflowId}: play ${action.id}`);
+    texts.set(action.id, g.text);
+    return { actionId: action.id, agent: action.agent, ref: g.ref, promptTokens: g.promptTokens, completionTokens: g.completionTokens, latencyMs: g.latencyMs, reward };
   };
   const strategy = createStrategy(header.methodSpec, { agents: agents.map((a) => a.name), budget: header.budget, seed: header.searchSeed });
   const result = await replaySearch(strategy, input.trace, async (action) => {
@@ -31,41 +38,29 @@ export async function buildPromptRecord(input: WritePromptRecordInput, store: Te
     calls.set(action.id, c);
     return { actionId: c.actionId, reward: c.reward, promptTokens: c.promptTokens, completionTokens: c.completionTokens };
   });
-  const responses: RecordedResponse[] = await Promise.all(
-    result.responses.map(async (r) => {
-      const c = calls.get(r.id);
-      if (!c) throw new Error(`record of ${header.workflowId}: response ${r.id} has no recorded call`);
-      // Previews never travel through history: take them from the stored texts.
-      const preview = previewOf(await store.get(c.ref));
-      return { ...r, ref: c.ref, preview, latencyMs: c.latencyMs };
-    }),
-  );
-  const best = calls.get(result.bestId)!;
+  const responses: RecordedResponse[] = result.responses.map((r) => {
+    const c = calls.get(r.id);
+    const text = texts.get(r.id);
+    if (!c || text === undefined) throw new Error(`record of ${header.workflowId}: response ${r.id} has no recorded call`);
+    // Texts and previews never travel through history: they come from the store.
+    return { ...r, ref: c.ref, text, preview: previewOf(text), latencyMs: c.latencyMs };
+  });
   // What produced the record, from the context the plays ran with (docs/result-format.md).
   const context = JSON.parse(await getText(store, input.contextRef, 'the play context')) as PlayContext;
-  const texts = methodDigestTexts({ method: header.methodSpec, agents: context.agents, reward: context.reward, templates: context.templates });
-  await storeDigestTexts(store, texts);
-  const method = { method: textKey(texts.method), agents: textKey(texts.agents), reward: textKey(texts.reward), templates: textKey(texts.templates) };
+  const digestTexts = methodDigestTexts({ method: header.methodSpec, agents: context.agents, reward: context.reward, templates: context.templates });
+  await storeDigestTexts(store, digestTexts);
+  const method = {
+    method: textKey(digestTexts.method),
+    agents: textKey(digestTexts.agents),
+    reward: textKey(digestTexts.reward),
+    templates: textKey(digestTexts.templates),
+  };
   return {
     ...header,
     digests: jobDigests(method, header.promptRef, header.referenceRef),
+    contextRef: input.contextRef,
     result: { ...result, responses },
     compute: computeOf([...calls.values()], agents),
-    bestText: await store.get(best.ref),
+    bestText: texts.get(result.bestId)!,
   };
-}
-
-/** One play's facts from its generation memo (its inputs were replayed before it, so their refs are known). */
-async function callFromMemos(
-  store: TextStore,
-  workflowId: string,
-  contextRef: string,
-  action: Action,
-  reward: number,
-  earlier: Map<string, CallRecord>,
-): Promise<CallRecord> {
-  const inputRefs = action.inputs.map((id) => earlier.get(id)!.ref);
-  const { generation } = playMemoNames(workflowId, contextRef, action, inputRefs);
-  const gen = await requireMemo<Generated>(store, generation, `record of ${workflowId}: play ${action.id}`);
-  return { actionId: action.id, agent: action.agent, ...gen, reward };
 }

@@ -1,6 +1,7 @@
 /**
  * Scoring one response (the second half of the `play` activity): loads the prompt, the response
- * and the optional reference from the store and asks the reward backend of the spec (src/rewards).
+ * (unless the caller has its text) and the optional reference from the store and asks the reward
+ * backend of the spec (src/rewards).
  * The reward is scored against the ORIGINAL prompt (not the instruction-wrapped one). A backend
  * that returns anything but a finite number fails the call as non-retryable MalformedResponse.
  */
@@ -17,7 +18,7 @@ export function createScore(deps: { scoreReward: RewardScorer }): (input: ScoreI
     const store = storeFor(input.store);
     const [prompt, response, reference] = await Promise.all([
       getText(store, input.promptRef, 'the prompt'),
-      getText(store, input.responseRef, 'the response'),
+      input.response ?? getText(store, input.responseRef, 'the response'),
       input.referenceRef ? getText(store, input.referenceRef, 'the reference') : Promise.resolve(undefined),
     ]);
     const reward = await withCallContext(`reward ${input.reward.type}`, (ctx) =>

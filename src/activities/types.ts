@@ -17,6 +17,8 @@ export interface GenerateInput {
   /** Endpoint and sampling settings; the API key is read by the worker from agent.apiKeyEnv. */
   agent: AgentConfig;
   store: StoreSpec;
+  /** The prompt workflow the play belongs to: its inputs are read from that prompt's scope. Absent: from the global texts. */
+  workflowId?: string;
   /** Store key of the original prompt text. */
   promptRef: string;
   action: Action;
@@ -30,8 +32,10 @@ export interface GenerateInput {
 }
 
 export interface GenerateOutput {
-  /** Store key of the generated text. */
+  /** sha256 of the generated text (its key once stored). */
   ref: string;
+  /** The generated text (not stored yet: the caller memoises it). */
+  text: string;
   /** First ~80 characters, for the UI. */
   preview: string;
   promptTokens: number;
@@ -45,6 +49,8 @@ export interface ScoreInput {
   store: StoreSpec;
   promptRef: string;
   responseRef: string;
+  /** The response's text when the caller has it (then it is not read back from the store). */
+  response?: string;
   referenceRef?: string;
   promptId?: string;
   /** Agent model name that produced the response. */
@@ -88,7 +94,7 @@ export interface PlayInput {
 
 /** What the search needs to go on; latency and the rest stay in the store's memos. */
 export interface PlayOutput {
-  /** Store key of the generated text. */
+  /** sha256 of the generated text (its key in the prompt's scope of the store). */
   ref: string;
   promptTokens: number;
   completionTokens: number;

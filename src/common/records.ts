@@ -42,8 +42,14 @@ export interface PromptRecordHeader {
 export interface PromptRecord extends PromptRecordHeader {
   result: Omit<SearchResult, 'responses'> & { responses: RecordedResponse[] };
   compute: ComputeTotals;
-  /** Text of the best response, so the record alone is enough for SFT export. */
+  /** Text of the best response (also in every response since 0.2; kept for readers of 0.1 records). */
   bestText: string;
+  /**
+   * Store key of the play context the plays ran with (their memos are named after it), so a
+   * later run of the finished prompt (a workflow reset) can reuse what the record holds.
+   * Absent in records of releases before prompt scopes.
+   */
+  contextRef?: string;
 }
 
 /** What a prompt workflow returns and reports to its sweep: small, no texts. */

@@ -1,5 +1,7 @@
 export { FsTextStore, StoreError, isTextKey, openStore, textKey } from './textStore';
 export type { StoreErrorCode, TextStore } from './textStore';
+export { PromptScope, SCOPES_FOLDER } from './promptScope';
+export type { ScopedEntry } from './promptScope';
 export {
   decodeRecordName,
   encodeRecordName,

@@ -1,21 +1,31 @@
 /**
- * Content-addressed text store: response texts, prompts and template overrides live here, and
- * activities exchange only their keys (sha256 hex of the UTF-8 text), so workflow history
- * stays small.
+ * Content-addressed text store: prompts, references, template overrides, play contexts and the
+ * best response of each finished prompt live here, and activities exchange only their keys
+ * (sha256 hex of the UTF-8 text), so workflow history stays small. What the plays of one
+ * prompt write (its responses and memos) lives in that prompt's scope (./promptScope.ts),
+ * removed once its record is written.
  *
  * The `fs` implementation lays texts out as `<root>/texts/ab/<sha256>.txt` (`ab` = the first
- * two hex digits). Writes are atomic (temp file in `<root>/.tmp`, fsync, rename) and
- * idempotent (putting a text that is already stored is a no-op), so concurrent workers and
- * retried activities can put the same text safely. Reads verify the hash, so a damaged file
- * is reported instead of silently served.
+ * two hex digits) and prompt scopes under `<root>/workflows/`. Writes are atomic (temp file in
+ * `<root>/.tmp`, fsync, rename) and idempotent (putting a text that is already stored is a
+ * no-op), so concurrent workers and retried activities can put the same text safely. Reads
+ * verify the hash, so a damaged file is reported instead of silently served.
+ *
+ * `claim` / `recall` are the global memos of releases before prompt scopes
+ * (`<root>/memos/ab/<sha256 of the name>.json`): still read, so a prompt that failed under an
+ * earlier release is retried without re-paying its generations.
  *
  * No Temporal imports here: activities translate a StoreError into a workflow failure.
  */
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { StoreSpec } from '../common/store';
+import { PromptScope } from './promptScope';
+import { RecentTexts } from './recentTexts';
 import { removeOrphanTemps, tempFolderOf, writeViaTemp } from './tempFiles';
+import { isTextKey, StoreError, textKey } from './textKeys';
+
+export { isTextKey, StoreError, textKey, type StoreErrorCode } from './textKeys';
 
 export interface TextStore {
   /** Stores `text` and returns its key (sha256 hex of its UTF-8 bytes). Idempotent. */
@@ -32,33 +42,10 @@ export interface TextStore {
   claim(name: string, text: string): Promise<string>;
   /** The entry stored under `name` by claim(), or undefined. */
   recall(name: string): Promise<string | undefined>;
+  /** The part of the store that belongs to one prompt workflow (its plays' responses and memos). */
+  scope(workflowId: string): PromptScope;
   /** Human description for messages, e.g. `fs store /path/.toa/store`. */
   readonly description: string;
-}
-
-export type StoreErrorCode = 'missing' | 'corrupt' | 'bad-key' | 'io';
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    readonly path?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
-}
-
-const KEY_RE = /^[0-9a-f]{64}$/;
-
-/** The store key of a text: sha256 hex of its UTF-8 bytes. */
-export function textKey(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-export function isTextKey(key: unknown): key is string {
-  return typeof key === 'string' && KEY_RE.test(key);
 }
 
 export class FsTextStore implements TextStore {
@@ -69,8 +56,19 @@ export class FsTextStore implements TextStore {
    * every one is an open/read/close plus a hash check.
    */
   private readonly recent = new RecentTexts(16 * 1024 * 1024);
+  /**
+   * The same for responses in prompt scopes, kept apart: a text cached from a scope is not in the
+   * global texts, so it must never make put() skip writing it there.
+   */
+  private readonly scopedRecent = new RecentTexts(16 * 1024 * 1024);
   /** Folders known to exist (mkdir once per process, not once per write). */
   private readonly folders = new Set<string>();
+  /**
+   * Whether `<root>/memos` (global memos of earlier releases) exists, and when that was checked:
+   * a store made since prompt scopes has none, and a worker of an earlier release still running
+   * beside this one (a rolling upgrade) could only create it later, so "none" is re-checked once a minute.
+   */
+  private legacyMemos: { exists: Promise<boolean>; at: number } | undefined;
 
   constructor(readonly root: string) {
     if (!path.isAbsolute(root)) throw new StoreError('bad-key', `store root must be an absolute path, got "${root}"`);
@@ -173,6 +171,7 @@ export class FsTextStore implements TextStore {
 
   async claim(name: string, text: string): Promise<string> {
     const file = this.memoPathOf(name);
+    this.legacyMemos = { exists: Promise.resolve(true), at: Date.now() };
     try {
       // link() never replaces an existing file: exactly one writer wins, atomically.
       await this.writeDurably(file, text, (tmp) => fsp.link(tmp, file));
@@ -186,44 +185,26 @@ export class FsTextStore implements TextStore {
     }
   }
 
+  scope(workflowId: string): PromptScope {
+    return new PromptScope(this.root, workflowId, { tempFolder: () => this.tempFolder(), recent: this.scopedRecent });
+  }
+
   async recall(name: string): Promise<string | undefined> {
     const file = this.memoPathOf(name);
+    // Every play whose generation is not in its scope asks here: a stat a minute, not an open per play.
+    if (!this.legacyMemos || Date.now() - this.legacyMemos.at > 60_000) {
+      const exists = fsp.access(path.join(this.root, 'memos')).then(
+        () => true,
+        () => false,
+      );
+      this.legacyMemos = { exists, at: Date.now() };
+    }
+    if (!(await this.legacyMemos.exists)) return undefined;
     try {
       return await fsp.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new StoreError('io', `cannot read memo ${file}: ${errMessage(err)}`, file, { cause: err });
-    }
-  }
-}
-
-/** Recently used texts, least recently used dropped first, bounded by total characters. */
-class RecentTexts {
-  private readonly texts = new Map<string, string>();
-  private size = 0;
-  constructor(private readonly maxChars: number) {}
-
-  has(key: string): boolean {
-    return this.texts.has(key);
-  }
-
-  get(key: string): string | undefined {
-    const text = this.texts.get(key);
-    if (text !== undefined) {
-      this.texts.delete(key); // re-insert: most recently used last
-      this.texts.set(key, text);
-    }
-    return text;
-  }
-
-  add(key: string, text: string): void {
-    if (text.length > this.maxChars / 16 || this.texts.has(key)) return;
-    this.texts.set(key, text);
-    this.size += text.length;
-    for (const [k, t] of this.texts) {
-      if (this.size <= this.maxChars) break;
-      this.texts.delete(k);
-      this.size -= t.length;
     }
   }
 }

@@ -9,7 +9,7 @@ import type { GenerateInput, StoreSpec } from '../../src/activities/types';
 import type { AgentConfig } from '../../src/config/schema';
 import { AGGREGATE_V1 } from '../../src/prompts';
 import type { Action } from '../../src/search/types';
-import { openStore } from '../../src/store';
+import { openStore, textKey } from '../../src/store';
 import { fakeAgent } from '../support/agents';
 import { fakeAnswer, startFakeOpenAI, type FakeOpenAI } from '../support/fakeOpenAI';
 import { expectFailure } from '../support/failures';
@@ -55,7 +55,7 @@ async function input(
 const generate = generateWith({ FAKE_KEY: 'sk-secret-123456' });
 
 describe('generate: happy path', () => {
-  test('fresh call: stored text, preview, tokens, latency, finish reason, sampling parameters', async () => {
+  test('fresh call: text and its ref, preview, tokens, latency, finish reason, sampling parameters', async () => {
     const agent = fakeAgent(fake.url, { sampling: { temperature: 0.3, topP: 0.9, maxTokens: 100, stop: ['\n\n'] } });
     const out = await generate(await input(agent, {}, { seed: 42 }));
     const seen = fake.requests();
@@ -70,7 +70,8 @@ describe('generate: happy path', () => {
       seed: 42,
     });
     const expected = fakeAnswer({ ...seen[0]!, repeat: 0 }, { quality: 0.6, latencyMs: 30 });
-    expect(await openStore(store).get(out.ref)).toBe(expected.text);
+    expect(out.text).toBe(expected.text);
+    expect(out.ref).toBe(textKey(expected.text));
     expect(out.preview).toBe(expected.text.slice(0, 79) + '…');
     expect(out.promptTokens).toBe(expected.promptTokens);
     expect(out.completionTokens).toBe(expected.completionTokens);

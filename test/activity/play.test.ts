@@ -12,6 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { createAgentQueueActivities, createMainQueueActivities, explicitAllowList } from '../../src/activities';
 import type { PlayContext, PlayInput, PlayOutput, StoreSpec } from '../../src/activities/types';
+import { playMemoNames } from '../../src/activities/playMemos';
 import { rewardSchema } from '../../src/config/schema';
 import { deriveSeed } from '../../src/search/prng';
 import type { Action } from '../../src/search/types';
@@ -55,6 +56,13 @@ afterEach(() => tmp.cleanup());
 
 const fresh: Action = { id: 'r1', agent: 'a1', kind: 'fresh', inputs: [] };
 
+/** A response text a play stored: in its prompt's scope of the store. */
+async function responseOf(ref: string, workflowId = 'wf-1'): Promise<string> {
+  const text = await openStore(store).scope(workflowId).getText(ref);
+  if (text === undefined) throw new Error(`response ${ref} is not in the scope of ${workflowId}`);
+  return text;
+}
+
 async function playInput(action: Action = fresh, inputRefs: string[] = [], seed = 5): Promise<PlayInput> {
   const s = openStore(store);
   const context: PlayContext = {
@@ -76,7 +84,7 @@ const inRun = (runId: string, workflowId = 'wf-1') => {
 
 test('generates with the agent named in the context, seeds the call, scores against the original prompt', async () => {
   const out = await inRun('run-1').play(await playInput());
-  const text = await openStore(store).get(out.ref);
+  const text = await responseOf(out.ref);
   expect(out.reward).toBeCloseTo(fakeRewardOf(text, REWARD), 12);
   expect(out).toEqual({ ref: expect.any(String), reward: expect.any(Number), promptTokens: expect.any(Number), completionTokens: expect.any(Number) });
   const [req] = openai.requests();
@@ -93,7 +101,7 @@ test('a reward failure does not re-pay the generation: the retry reuses it and s
   const out = await inRun('run-1').play(input);
   expect(openai.stats.requests).toBe(1);
   expect(reward.stats.requests).toBe(2);
-  expect(out.reward).toBeCloseTo(fakeRewardOf(await openStore(store).get(out.ref), REWARD), 12);
+  expect(out.reward).toBeCloseTo(fakeRewardOf(await responseOf(out.ref), REWARD), 12);
 });
 
 test('a completed play retried in the same run (a lost completion) re-pays neither call', async () => {
@@ -133,12 +141,25 @@ test('racing attempts of one play (one timed out but still running) both return 
   expect(b.reward).toBe(a.reward);
 });
 
+test('a generation an earlier release memoised in the global memos is reused, not paid again', async () => {
+  const input = await playInput();
+  const s = openStore(store);
+  // What release 0.1 left for this play: the text in the global texts, the facts in a global memo.
+  const ref = await s.put('Forty-two, paid for before the upgrade.');
+  const { generation } = playMemoNames('wf-1', input.contextRef, input.action, input.inputRefs);
+  await s.claim(generation, JSON.stringify({ ref, promptTokens: 11, completionTokens: 7, latencyMs: 5 }));
+  const out = await inRun('run-2').play(input);
+  expect(out).toMatchObject({ ref, promptTokens: 11, completionTokens: 7 });
+  expect(openai.stats.requests).toBe(0);
+  expect(reward.requests()[0]!.body).toMatchObject({ response: 'Forty-two, paid for before the upgrade.' });
+});
+
 test('refinements pass their input texts through the store', async () => {
   const first = await inRun('run-1').play(await playInput());
   const refine: Action = { id: 'r2', agent: 'a2', kind: 'refine', inputs: ['r1'] };
   await inRun('run-1').play(await playInput(refine, [first.ref]));
   const body = JSON.stringify(openai.requests()[1]!.messages);
-  expect(body).toContain(JSON.stringify(await openStore(store).get(first.ref)).slice(1, -1));
+  expect(body).toContain(JSON.stringify(await responseOf(first.ref)).slice(1, -1));
 });
 
 test('an agent missing from the context is a non-retryable ConfigError', async () => {

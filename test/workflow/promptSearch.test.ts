@@ -5,7 +5,9 @@
 import { promptSearch, type PromptSearchInput } from '../../src/workflows/promptSearch';
 import { MAIN_TASK_QUEUE } from '../../src/common/taskQueues';
 import { readRecord } from '../../src/store/records';
-import { openStore } from '../../src/store';
+import * as path from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { openStore, recordPath, textKey } from '../../src/store';
 import type { MethodSpec } from '../../src/config/schema';
 import { methodSchema } from '../../src/config/schema';
 import type { PromptRecord } from '../../src/common/records';
@@ -52,10 +54,12 @@ test('TOA with K=3, N=16 completes with 16 scored responses and the argmax as be
   expect(r.result.bestReward).toBe(max);
   expect(summary.bestReward).toBe(max);
   expect(r.result.responses.find((x) => x.id === r.result.bestId)!.reward).toBe(max);
-  // The record alone is enough for export: the best text, and every text by reference.
+  // The record alone is enough for export: every response's text is in it (its sha256 is its ref);
+  // the best one also stays in the store under the summary's bestRef.
   const store = openStore(h.store);
-  expect(r.bestText).toBe(await store.get(summary.bestRef));
-  for (const resp of r.result.responses) expect((await store.get(resp.ref)).length).toBeGreaterThan(0);
+  for (const resp of r.result.responses) expect(textKey(resp.text!)).toBe(resp.ref);
+  expect(r.bestText).toBe(r.result.responses.find((x) => x.id === r.result.bestId)!.text);
+  expect(await store.get(summary.bestRef)).toBe(r.bestText);
   // The tree rebuilt from the trace: root visits = 1 + plays.
   const root = r.result.tree!.nodes.find((n) => n.type === 'root')!;
   expect(root.visits).toBe(17);
@@ -63,7 +67,7 @@ test('TOA with K=3, N=16 completes with 16 scored responses and the argmax as be
   // Refinements really sent the parent's text to the endpoint.
   const refine = r.result.responses.find((x) => x.kind === 'refine');
   if (refine) {
-    const parentText = await store.get(r.result.responses.find((x) => x.id === refine.inputs[0])!.ref);
+    const parentText = r.result.responses.find((x) => x.id === refine.inputs[0])!.text!;
     expect(h.openai.requests().some((q) => q.messages.some((m) => m.content.includes(parentText)))).toBe(true);
   }
   expect(r.compute.generations).toBe(16);
@@ -212,4 +216,49 @@ test('a workflow reset to mid-search re-pays no generation and still writes its 
   const rec = (await readRecord<PromptRecord>(h.recordsDir, 'wf-reset'))!.record;
   expect(rec.result.responses).toHaveLength(6);
   expect(rec.result.bestReward).toBe(first.bestReward);
+});
+
+/** Files under `dir` (relative paths), temp files left out. */
+function filesUnder(dir: string): Set<string> {
+  return new Set((readdirSync(dir, { recursive: true }) as string[]).filter((f) => !f.startsWith('.tmp') && statSync(path.join(dir, f)).isFile()));
+}
+
+test('a finished prompt leaves O(1) files in the store, whatever its budget: no file per play', async () => {
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
+  const added: Record<number, string[]> = {};
+  for (const budget of [4, 16]) {
+    const workflowId = `wf-files-${budget}`;
+    const args = await input(method, budget, `p-files-${budget}`);
+    const before = filesUnder(h.store.root);
+    await h.env.client.workflow.execute(promptSearch, { workflowId, taskQueue: MAIN_TASK_QUEUE, args: [args] });
+    added[budget] = [...filesUnder(h.store.root)].filter((f) => !before.has(f)).sort();
+    // The plays' folder is gone; the record is linked as the prompt's pack (the same file).
+    const scope = openStore(h.store).scope(workflowId);
+    expect(await scope.exists()).toBe(false);
+    expect(statSync(scope.packPath).ino).toBe(statSync(recordPath(h.recordsDir, workflowId)).ino);
+  }
+  // The same few files for 4 plays and for 16: the pack, the play context, the best text (and
+  // the digest texts, which the first prompt with these settings adds).
+  expect(added[16]!.length).toBe(added[4]!.length);
+  expect(added[16]!.filter((f) => !f.startsWith('texts')).map((f) => path.dirname(f).split(path.sep)[0])).toEqual(['workflows']);
+  expect(added[16]!.filter((f) => f.startsWith('texts')).length).toBeLessThanOrEqual(6);
+});
+
+test('a failed prompt keeps its plays in the store: running it again re-pays none of them', async () => {
+  // agent1 alone, one play at a time; its third request is refused (non-retryable).
+  h.openai.setFaults([{ kind: 'bad-request', model: 'fake-a', every: 3 }]);
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
+  const args = { ...(await input(method, 6, 'p-fail-keep')), agents: [h.agents[0]!] };
+  const before = h.openai.stats.requests;
+  await expect(h.env.client.workflow.execute(promptSearch, { workflowId: 'wf-fail-keep', taskQueue: MAIN_TASK_QUEUE, args: [args] })).rejects.toThrow(
+    /Workflow execution failed/,
+  );
+  expect(h.openai.stats.requests - before).toBe(3);
+  const scope = openStore(h.store).scope('wf-fail-keep');
+  expect(readdirSync(scope.dir).filter((f) => f.startsWith('gen-'))).toHaveLength(2);
+  h.openai.setFaults([]);
+  const summary = await h.env.client.workflow.execute(promptSearch, { workflowId: 'wf-fail-keep', taskQueue: MAIN_TASK_QUEUE, args: [args] });
+  expect(summary.generations).toBe(6);
+  expect(h.openai.stats.requests - before).toBe(3 + 4);
+  expect(await scope.exists()).toBe(false);
 });
