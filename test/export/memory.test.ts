@@ -1,8 +1,9 @@
 /**
  * `toa export` and `toa report` of a large records folder in bounded memory: 20,000 records
- * (about 110 MB of JSON, several times that as objects) through the real CLI in a child process
- * whose V8 heap is capped at 64 MB. Loading every record into one array cannot fit; streaming
- * them one at a time does.
+ * (more JSON than the heap may hold, checked below, and several times that as objects) through
+ * the real CLI in a child process whose V8 heap is capped at 64 MB. Loading every record into one
+ * array cannot fit (both commands ran out of memory before they streamed); streaming them one at
+ * a time does.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from 'node:fs';
