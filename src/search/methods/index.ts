@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Strategy } from '../types';
+import { abmctsMethod } from './abmcts';
 import type { MethodDefinition, SearchContext } from './define';
 import { ensembleMethod } from './ensemble';
 import { moaMethod } from './moa';
@@ -12,8 +13,18 @@ import { prsMethod } from './prs';
 import { randomMethod } from './random';
 import { sequentialMethod } from './sequential';
 import { toaMethod } from './toa';
+import { toaPlusMethod } from './toaPlus';
 
-export const METHODS = [toaMethod, randomMethod, prsMethod, ensembleMethod, sequentialMethod, moaMethod] as const;
+export const METHODS = [
+  toaMethod,
+  randomMethod,
+  prsMethod,
+  ensembleMethod,
+  sequentialMethod,
+  moaMethod,
+  abmctsMethod,
+  toaPlusMethod,
+] as const;
 
 /** A method entry of the sweep file (any method, defaults applied). */
 export type MethodSpec = z.output<(typeof METHODS)[number]['schema']>;
