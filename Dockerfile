@@ -24,6 +24,8 @@ COPY package.json ./
 COPY bin ./bin
 COPY scripts ./scripts
 COPY examples ./examples
+# The evaluation sets the examples read (../data/ from examples/).
+COPY data ./data
 RUN chmod +x bin/toa.js && ln -s /app/bin/toa.js /usr/local/bin/toa \
  && mkdir -p /data/.toa && chown -R node:node /data
 USER node

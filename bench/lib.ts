@@ -16,14 +16,19 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type DevServerHandle } from '../src/server/devServer';
 import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
-import { createActivities, type Activities } from '../src/activities';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createAgentQueueActivities, createMainQueueActivities } from '../src/activities';
 import { Gate } from '../src/activities/gate';
-import type { StoreSpec } from '../src/activities/types';
-import { createStrategy, tracing, type TraceStep } from '../src/search';
-import { deriveSeed } from '../src/search/prng';
+import { previewOf } from '../src/activities/texts';
 import type { CallRecord } from '../src/common/compute';
-import { writePromptRecord } from '../src/worker/bookkeepingActivities';
 import type { PromptSummary } from '../src/common/records';
+import type { StoreSpec } from '../src/common/store';
+import type { PlayOutput } from '../src/activities/types';
+import { runSearch } from '../src/search/driver';
+import { createStrategy } from '../src/search/methods';
+import { promptSearchSeed } from '../src/search/prng';
+import { openStore } from '../src/store';
+import { agentTaskSlots } from '../src/worker/run';
 import { controlClient } from '../src/testing/common';
 import type { FakeOpenAIOptions, FakeOpenAIStats } from '../src/testing/fakeOpenAI';
 import type { FakeRewardOptions } from '../src/testing/fakeReward';
@@ -254,7 +259,8 @@ export function agent(baseURL: string, name: string, model: string, over: Partia
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-process driver: the same strategy and the same activity functions, no Temporal.
+// In-process driver: the same driver loop (runSearch), the same strategy and the same `play`
+// activity function (memo writes included), no Temporal.
 
 export interface InProcessInput {
   promptId: string;
@@ -269,96 +275,92 @@ export interface InProcessInput {
   /** Write the record like the workflow does (for `toa report`); else only return the summary facts. */
   recordsDir?: string;
   workflowId?: string;
+  /** Read each response's 80-character preview back from the store (default true; overhead runs turn it off). */
+  previews?: boolean;
+}
+
+export interface InProcessCall extends Omit<CallRecord, 'latencyMs'> {
+  preview?: string;
 }
 
 export interface InProcessResult {
-  calls: CallRecord[];
-  /** performance.now() at which each play's generate call was issued (order of issue). */
+  calls: InProcessCall[];
+  /** performance.now() at which each play started (order of start). */
   playStarts: number[];
   bestReward: number;
   summary?: PromptSummary;
 }
 
+/** The activities a worker process registers, as plain functions (bench arms call them directly). */
+export function createActivities(deps: { env: NodeJS.ProcessEnv }) {
+  return { ...createAgentQueueActivities({ env: deps.env }), ...createMainQueueActivities() };
+}
+export type InProcessActivities = ReturnType<typeof createActivities>;
+
 /**
- * The plain loop: promptSearch's logic (launch what the strategy wants, generate then score each
- * action, observe, launch again) calling the activity functions directly. `slots` are the per-agent
- * concurrency limits (the agent workers' activity slots under Temporal) and the main-queue limit.
+ * What promptSearch does, minus Temporal: runSearch over the strategy, each play a call of the
+ * `play` activity function inside an activity context (MockActivityEnvironment gives it the
+ * workflow ID, so its memos are written as in a worker), the record rebuilt from the trace and
+ * the memos by the same activity. `slots` are the agent workers' activity slots.
  */
-export async function runInProcess(
-  input: InProcessInput,
-  acts: Activities,
-  slots: { byAgent: Map<string, Gate>; score: Gate },
-): Promise<InProcessResult> {
-  const trace: TraceStep[] = [];
-  const strategy = tracing(createStrategy(input.method, { agents: input.agents.map((a) => a.name), budget: input.budget, seed: input.seed }), trace);
-  const byName = new Map(input.agents.map((a) => [a.name, a]));
+export async function runInProcess(input: InProcessInput, acts: InProcessActivities, slots: { byAgent: Map<string, Gate> }): Promise<InProcessResult> {
+  const workflowId = input.workflowId ?? `bench/${methodLabelOf(input.method)}/b${input.budget}/s${input.seed}/${input.promptId}`;
+  const searchSeed = promptSearchSeed(input.seed, input.promptId);
+  const contextRef = await acts.putPlayContext({
+    store: input.store,
+    context: {
+      agents: input.agents,
+      reward: input.reward,
+      templates: {},
+      promptId: input.promptId,
+      promptRef: input.promptRef,
+      ...(input.referenceRef === undefined ? {} : { referenceRef: input.referenceRef }),
+      seed: input.seed,
+    },
+  });
   const refs = new Map<string, string>();
-  const calls: CallRecord[] = [];
+  const calls: InProcessCall[] = [];
   const playStarts: number[] = [];
-  let bestReward = -Infinity;
-  const inFlight = new Map<string, Promise<void>>();
-  let failure: unknown;
-
-  const launch = () => {
-    if (strategy.done()) return;
-    for (const action of strategy.next()) {
-      const p = play(action).catch((e) => void (failure ??= e)).finally(() => inFlight.delete(action.id));
-      inFlight.set(action.id, p);
-    }
-  };
-  const play = async (action: ReturnType<typeof strategy.next>[number]) => {
-    const agent = byName.get(action.agent)!;
-    const gen = await slots.byAgent.get(agent.name)!.run(() => {
-      playStarts.push(performance.now());
-      return acts.generate({
-        agent,
-        store: input.store,
-        promptRef: input.promptRef,
-        action,
-        inputRefs: action.inputs.map((id) => refs.get(id)!),
-        templates: {},
-        seed: deriveSeed(input.seed, input.promptId, action.id),
-        label: `${input.promptId} ${action.id}`,
+  const previews = new Map<string, string>();
+  const store = openStore(input.store);
+  const strategy = createStrategy(input.method, { agents: input.agents.map((a) => a.name), budget: input.budget, seed: searchSeed });
+  const run = await runSearch(
+    strategy,
+    async (action) => {
+      const out = await slots.byAgent.get(action.agent)!.run(() => {
+        playStarts.push(performance.now());
+        const activity = new MockActivityEnvironment({ workflowExecution: { workflowId, runId: 'in-process' }, activityType: 'play' });
+        return activity.run(acts.play, { store: input.store, contextRef, action, inputRefs: action.inputs.map((id) => refs.get(id)!) }) as Promise<PlayOutput>;
       });
-    });
-    refs.set(action.id, gen.ref);
-    const { reward } = await slots.score.run(() =>
-      acts.score({ reward: input.reward, store: input.store, promptRef: input.promptRef, responseRef: gen.ref, referenceRef: input.referenceRef, promptId: input.promptId, model: agent.model }),
-    );
-    calls.push({ actionId: action.id, agent: agent.name, ref: gen.ref, preview: gen.preview, latencyMs: gen.latencyMs, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens, reward });
-    if (reward > bestReward) bestReward = reward;
-    strategy.observe({ actionId: action.id, reward, promptTokens: gen.promptTokens, completionTokens: gen.completionTokens });
-    launch();
-  };
-
-  launch();
-  while (!strategy.done()) {
-    if (failure) throw failure;
-    if (inFlight.size === 0) throw new Error('strategy proposed nothing while not done');
-    await Promise.race(inFlight.values());
-  }
-  await Promise.all(inFlight.values());
-  if (failure) throw failure;
+      refs.set(action.id, out.ref);
+      if (input.previews !== false) previews.set(action.id, previewOf(await store.get(out.ref)));
+      return { actionId: action.id, reward: out.reward, promptTokens: out.promptTokens, completionTokens: out.completionTokens };
+    },
+    {
+      onOutcome(action, o) {
+        calls.push({ actionId: action.id, agent: action.agent, ref: refs.get(action.id)!, promptTokens: o.promptTokens, completionTokens: o.completionTokens, reward: o.reward, preview: previews.get(action.id) });
+      },
+    },
+  );
   let summary: PromptSummary | undefined;
   if (input.recordsDir) {
-    const workflowId = input.workflowId ?? `bench/${methodLabelOf(input.method)}/b${input.budget}/s${input.seed}/${input.promptId}`;
-    ({ summary } = await writePromptRecord({
+    ({ summary } = await acts.writePromptRecord({
       recordsDir: input.recordsDir,
       store: input.store,
-      header: recordHeaderOf({ ...input, sweepId: 'bench' }, workflowId),
+      header: recordHeaderOf({ ...input, sweepId: 'bench', searchSeed }, workflowId),
       agents: input.agents,
-      trace,
-      calls,
+      trace: run.trace,
+      contextRef,
+      rewards: calls.map((c) => c.reward),
     }));
   }
-  return { calls, playStarts, bestReward, summary };
+  return { calls, playStarts, bestReward: run.result.bestReward, summary };
 }
 
-export function inProcessSlots(agents: AgentConfig[], scoreSlots = 64) {
-  return { byAgent: new Map(agents.map((a) => [a.name, new Gate(a.maxConcurrency)])), score: new Gate(scoreSlots) };
+/** The agent workers' activity slots, per agent (the play's own gate limits endpoint requests). */
+export function inProcessSlots(agents: AgentConfig[]) {
+  return { byAgent: new Map(agents.map((a) => [a.name, new Gate(agentTaskSlots(a.maxConcurrency))])) };
 }
-
-export { createActivities };
 
 /** Runs `fn` over items with at most `n` at once. */
 export async function pool<T, R>(items: T[], n: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {

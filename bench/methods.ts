@@ -199,6 +199,11 @@ async function report(dir: string, outDir: string): Promise<string | null> {
     const r = await buildReport({ recordsDir: path.join(dir, 'records'), storeRoot: path.join(dir, 'store'), outDir, png: false });
     // Keep only the figures and the summary in the repository (the HTML embeds texts).
     fs.rmSync(r.html, { force: true });
+    // The summary records where it was written: keep those paths repository-relative, so the
+    // committed file names no folder of the machine that ran it (test/repo/standalone.test.ts).
+    const summary = JSON.parse(fs.readFileSync(r.summaryJson, 'utf8')) as Record<string, unknown>;
+    for (const key of ['outDir', 'html', 'summaryJson']) summary[key] = path.relative(ROOT, String(summary[key]));
+    fs.writeFileSync(r.summaryJson, `${JSON.stringify(summary, null, 2)}\n`);
     return path.relative(ROOT, r.outDir);
   } catch (err) {
     log(`toa report failed: ${(err as Error).message}`);
@@ -319,7 +324,7 @@ async function real() {
   for (const g of present) servers.push({ g, s: await startModelServer({ ggufPath: g.file, threads: 1, parallel: 2, contextSize: 1024, modelName: g.name }) });
   const agents = servers.map(({ g, s }) => agent(s.url, g.name, g.name, { maxConcurrency: 2, parameters: g.params, timeoutSeconds: 300, sampling: { temperature: 0.7, topP: 1, maxTokens: 80 } } as never));
   const n = QUICK ? 2 : Number(process.env.BENCH_REAL_PROMPTS ?? 5);
-  const lines = fs.readFileSync('/work/shared/datasets/wmt22.de-en.200.jsonl', 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as { id: number; instruction: string; en: string });
+  const lines = fs.readFileSync(path.join(ROOT, 'data', 'wmt22.de-en.200.jsonl'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as { id: number; instruction: string; en: string });
   const dir = tmpDir('methods-real-');
   const budgets = QUICK ? [4] : [4, 8];
   // chrF is 0..100: AB-MCTS maps it onto [0, 1] with rewardRange [0, 100] (TOA+ works on raw rewards).
@@ -344,7 +349,7 @@ async function real() {
   const agg = aggregate(runs);
   const reportDir = await report(dir, path.join(RESULTS_DIR, QUICK ? 'tmp/report-methods-real' : 'report-methods-real'));
   return {
-    dataset: 'WMT22 de→en (/work/shared/datasets/wmt22.de-en.200.jsonl, first prompts, reference field "en")',
+    dataset: 'WMT22 de→en (data/wmt22.de-en.200.jsonl, first prompts, reference field "en")',
     reward: 'chrF (sacreBLEU-compatible, 0..100)',
     agents: present.map((g) => ({ name: g.name, file: path.basename(g.file), parameters: g.params })),
     modelServer: { threads: 1, parallel: 2, contextSize: 1024, maxTokens: 80 },

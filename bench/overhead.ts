@@ -100,7 +100,7 @@ async function inProcess(env: Env, ins: PromptSearchInput[]) {
   const acts = createActivities({ env: process.env });
   const slots = inProcessSlots(env.agents);
   const t0 = performance.now();
-  const results = await Promise.all(ins.map((i) => runInProcess({ ...i, recordsDir: env.recordsDir, workflowId: `ovh-a/${i.promptId}` }, acts, slots)));
+  const results = await Promise.all(ins.map((i) => runInProcess({ ...i, recordsDir: env.recordsDir, workflowId: `ovh-a/${i.promptId}`, previews: false }, acts, slots)));
   const t1 = performance.now();
   return { t0, t1, results };
 }

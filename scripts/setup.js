@@ -4,10 +4,16 @@
  * One-time (and cheap when already done) setup before TypeScript runs:
  *
  *   node scripts/setup.js               # find/install the Temporal CLI, build dist/ if stale
- *   node scripts/setup.js --for-tests   # same (tests need the CLI for the local dev server)
- *   node scripts/setup.js --for-demo    # also fetch small model weights (scripts/fetch-weights.js)
+ *   node scripts/setup.js --for-tests   # first check/install what the test suite needs (below)
+ *   node scripts/setup.js --for-demo    # same for the demo; also fetch small model weights
  *   node scripts/setup.js --no-build    # skip the dist/ freshness check
+ *   node scripts/setup.js --no-install  # report missing prerequisites, never apt-get install them
  *   node scripts/setup.js --quiet
+ *
+ * Prerequisites (scripts/prerequisites.js): with --for-<purpose>, everything that purpose needs
+ * (Node.js, git, Python 3 with pip and venv, Chromium, ...) is checked BEFORE anything else runs.
+ * Missing Debian packages are installed with apt-get when root or passwordless sudo allows; what
+ * is still missing is listed, one line per piece with how to get it, and setup exits 1.
  *
  * Temporal CLI resolution order (first one that answers `temporal --version` wins):
  *   1. $TEMPORAL_CLI_PATH
@@ -205,9 +211,29 @@ function cliNotFoundMessage(tried) {
   ].join('\n');
 }
 
+/**
+ * Check the prerequisites of the requested purposes; throws (listing every missing piece) so
+ * that nothing else runs on a machine that cannot finish the job.
+ */
+function ensurePrerequisites(purposes, opts) {
+  if (purposes.length === 0) return;
+  const { checkPrerequisites, missingLines } = require('./prerequisites');
+  const result = checkPrerequisites(purposes, { install: opts.install, log: (m) => log(opts.quiet, m) });
+  if (result.missing.length > 0) {
+    for (const line of missingLines(result.missing)) log(false, line);
+    const n = result.missing.length;
+    throw new Error(
+      `${n} prerequisite${n === 1 ? '' : 's'} missing for ${purposes.join(' and ')}; nothing else was run. ` +
+        'Install the above and run the command again (README.md, "Prerequisites").',
+    );
+  }
+  log(opts.quiet, `prerequisites for ${purposes.join(' and ')}: ${result.checked.join(', ')}: ok`);
+}
+
 async function main(argv) {
   const args = new Set(argv.slice(2));
   const quiet = args.has('--quiet');
+  ensurePrerequisites(require('./prerequisites').purposesFromArgs(args), { quiet, install: !args.has('--no-install') });
   const found = ensureTemporalCli({ quiet });
   if (!found.path) {
     const msg = cliNotFoundMessage(found.tried);
@@ -234,6 +260,7 @@ module.exports = {
   ensureTemporalCli,
   ensureBuilt,
   cliNotFoundMessage,
+  ensurePrerequisites,
 };
 
 if (require.main === module) {

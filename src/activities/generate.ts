@@ -1,9 +1,10 @@
 /**
- * The `generate` activity: one chat completion from one agent's OpenAI-compatible endpoint.
+ * One generation: one chat completion from one agent's OpenAI-compatible endpoint (the first
+ * half of the `play` activity).
  *
  * Loads the prompt, the input responses and any template overrides from the store, builds the
- * messages (src/prompts), calls POST <baseURL>/chat/completions through the `openai` package
- * with its own retries off (Temporal retries, see errors.ts), validates the answer, stores the
+ * messages (src/prompts), calls POST <baseURL>/chat/completions through src/http (the `openai`
+ * package, its own retries off: Temporal retries), validates the answer, stores the
  * text and returns its reference with token counts, latency and finish reason.
  *
  * Answer validation is strict (a demanding user's accounting): `choices[0].message.content`
@@ -12,60 +13,38 @@
  * the field, rather than recording invented token counts that would corrupt cost and compute
  * curves. `finish_reason` is recorded as sent ("unknown" when the server sends none).
  */
-import { createHash } from 'node:crypto';
-import OpenAI from 'openai';
-import { APIUserAbortError } from 'openai';
+import type OpenAI from 'openai';
 import type { AgentConfig } from '../config/schema';
+import { readApiKey } from '../http/apiKeys';
+import { configError, malformedResponse, oneLine, type CallSite } from '../http/failures';
+import { chatCompletionsUrl, OpenAIClients, postChatCompletion } from '../http/openaiChat';
 import { buildMessages, TemplateError, type TemplateOverrides } from '../prompts';
 import { withCallContext } from './context';
-import { startDeadline } from './deadline';
 import { Gate } from './gate';
-import { configError, fromOpenAIError, malformedResponse, oneLine, timeoutFailure, type CallSite } from './errors';
-import { readApiKey } from './http';
 import { getText, previewOf, putText, storeFor } from './texts';
 import type { GenerateInput, GenerateOutput, TemplateRefs } from './types';
 
 export interface GenerateDeps {
   env: NodeJS.ProcessEnv;
-  /** Client cache, keyed by base URL and a hash of the key; one per createActivities call. */
-  clients?: Map<string, OpenAI>;
+  /** `openai` clients by base URL and key, shared by the worker's activities. */
+  clients: OpenAIClients;
   /** Per-endpoint gates (agent.maxConcurrency requests in flight from this process). */
-  gates?: Map<string, Gate>;
+  gates: Map<string, Gate>;
 }
 
 /** The gate of an agent's endpoint: sized by the first agent seen for it, like its worker's slots. */
 function gateFor(deps: GenerateDeps, agent: AgentConfig): Gate {
-  const gates = (deps.gates ??= new Map());
   const id = `${agent.baseURL}\u0000${agent.model}`;
-  let gate = gates.get(id);
+  let gate = deps.gates.get(id);
   if (!gate) {
     gate = new Gate(agent.maxConcurrency);
-    gates.set(id, gate);
+    deps.gates.set(id, gate);
   }
   return gate;
 }
 
-/** Placeholder key for endpoints without authentication (vLLM and llama.cpp ignore it). */
-const NO_KEY = 'EMPTY';
-
-export function chatCompletionsUrl(baseURL: string): string {
-  return `${baseURL.replace(/\/+$/, '')}/chat/completions`;
-}
-
 export function agentLabel(agent: AgentConfig): string {
   return `agent "${agent.name}" (model ${agent.model})`;
-}
-
-function clientFor(deps: GenerateDeps, baseURL: string, apiKey: string): OpenAI {
-  const clients = (deps.clients ??= new Map());
-  const id = `${baseURL}\u0000${createHash('sha256').update(apiKey).digest('hex')}`;
-  let client = clients.get(id);
-  if (!client) {
-    // organization/project null: never pick up OPENAI_ORG_ID / OPENAI_PROJECT_ID from the environment.
-    client = new OpenAI({ baseURL, apiKey, maxRetries: 0, organization: null, project: null });
-    clients.set(id, client);
-  }
-  return client;
 }
 
 export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Promise<GenerateOutput> {
@@ -80,9 +59,9 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
         `${what}: action ${action?.id}: ${input.inputRefs?.length ?? 'no'} input refs for ${action?.inputs?.length ?? '?'} inputs`,
       );
     }
-    const apiKey = readApiKey(deps.env, agent.apiKeyEnv, what) ?? NO_KEY;
+    const apiKey = readApiKey(deps.env, agent.apiKeyEnv, what);
     const url = chatCompletionsUrl(agent.baseURL);
-    const site: CallSite = { what, url, method: 'POST', secrets: [apiKey === NO_KEY ? undefined : apiKey] };
+    const site: CallSite = { what, url, method: 'POST', secrets: [apiKey] };
 
     const store = storeFor(input.store);
     const prompt = await getText(store, input.promptRef, 'the prompt');
@@ -111,24 +90,17 @@ export function createGenerate(deps: GenerateDeps): (input: GenerateInput) => Pr
     if (input.seed !== undefined) body.seed = input.seed;
 
     const timeoutMs = Math.max(1, Math.round(agent.timeoutSeconds * 1000));
-    const client = clientFor(deps, agent.baseURL, apiKey);
+    const client = deps.clients.get(agent.baseURL, apiKey);
 
     const gate = gateFor(deps, agent);
     const { raw, latencyMs } = await withCallContext(`${what} ${action.id}`, async (ctx) => {
       // Waiting for the endpoint heartbeats like the call itself, and ends on cancellation.
       const release = await gate.acquire(ctx.signal);
-      const deadline = startDeadline(timeoutMs, ctx.signal);
       const started = performance.now();
       try {
-        const response = await client.chat.completions.create(body, { signal: deadline.signal, timeout: timeoutMs }).asResponse();
-        const text = await response.text();
+        const text = await postChatCompletion(client, site, body, { timeoutMs, signal: ctx.signal });
         return { raw: text, latencyMs: Math.round(performance.now() - started) };
-      } catch (err) {
-        if (ctx.signal.aborted) throw err; // becomes CancelledFailure
-        if (deadline.expired && (err instanceof APIUserAbortError || isAbort(err))) throw timeoutFailure(site, timeoutMs);
-        throw fromOpenAIError(site, err, timeoutMs);
       } finally {
-        deadline.clear();
         release();
       }
     });
@@ -156,14 +128,6 @@ async function loadTemplates(
     if (ref) out[name] = await load(ref, name);
   }
   return out;
-}
-
-function isAbort(err: unknown): boolean {
-  return (
-    !!err &&
-    typeof err === 'object' &&
-    ((err as { name?: unknown }).name === 'AbortError' || (err as { name?: unknown }).name === 'TimeoutError')
-  );
 }
 
 export interface ParsedCompletion {

@@ -1,25 +1,19 @@
 /**
- * The `score` activity: loads the prompt, the response and the optional reference from the
- * store and asks the reward backend registered for `input.reward.type` (./rewards). The reward
- * is scored against the ORIGINAL prompt (not the instruction-wrapped one). A backend that
- * returns anything but a finite number fails the call as non-retryable MalformedResponse.
+ * Scoring one response (the second half of the `play` activity): loads the prompt, the response
+ * and the optional reference from the store and asks the reward backend of the spec (src/rewards).
+ * The reward is scored against the ORIGINAL prompt (not the instruction-wrapped one). A backend
+ * that returns anything but a finite number fails the call as non-retryable MalformedResponse.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../common/failures';
+import type { RewardArgs, RewardSpec } from '../rewards';
 import { withCallContext } from './context';
-import { defaultRewardBackends, dispatchReward, rewardBackend, type RewardRegistry } from './rewards';
 import { getText, storeFor } from './texts';
 import type { ScoreInput, ScoreOutput } from './types';
 
-export interface ScoreDeps {
-  env: NodeJS.ProcessEnv;
-  /** Backends by reward type; defaults to the registry in ./rewards. */
-  rewardBackends?: RewardRegistry;
-}
+export type RewardScorer = (spec: RewardSpec, args: RewardArgs) => Promise<number>;
 
-export function createScore(deps: ScoreDeps): (input: ScoreInput) => Promise<ScoreOutput> {
-  const registry = deps.rewardBackends ?? defaultRewardBackends;
+export function createScore(deps: { scoreReward: RewardScorer }): (input: ScoreInput) => Promise<ScoreOutput> {
   return async function score(input: ScoreInput): Promise<ScoreOutput> {
-    rewardBackend(input.reward, registry); // fail fast on an unknown type, before reading anything
     const store = storeFor(input.store);
     const [prompt, response, reference] = await Promise.all([
       getText(store, input.promptRef, 'the prompt'),
@@ -27,26 +21,10 @@ export function createScore(deps: ScoreDeps): (input: ScoreInput) => Promise<Sco
       input.referenceRef ? getText(store, input.referenceRef, 'the reference') : Promise.resolve(undefined),
     ]);
     const reward = await withCallContext(`reward ${input.reward.type}`, (ctx) =>
-      dispatchReward(
-        {
-          spec: input.reward,
-          prompt,
-          response,
-          reference,
-          promptId: input.promptId,
-          model: input.model,
-          env: deps.env,
-          signal: ctx.signal,
-        },
-        registry,
-      ),
+      deps.scoreReward(input.reward, { prompt, response, reference, promptId: input.promptId, model: input.model, signal: ctx.signal }),
     );
     if (typeof reward !== 'number' || !Number.isFinite(reward)) {
-      throw ApplicationFailure.create({
-        message: `reward ${input.reward.type}: backend returned ${String(reward)}, expected a finite number`,
-        type: 'MalformedResponse',
-        nonRetryable: true,
-      });
+      throw failure('MalformedResponse', `reward ${input.reward.type}: backend returned ${String(reward)}, expected a finite number`);
     }
     return { reward };
   };

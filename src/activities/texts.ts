@@ -1,21 +1,15 @@
 /** Store access for activities: store problems become classified failures. */
 import { ApplicationFailure } from '@temporalio/common';
+import { failure } from '../common/failures';
+import type { StoreSpec } from '../common/store';
 import { StoreError, openStore, type TextStore } from '../store';
-import type { StoreSpec } from './types';
 
 /** Missing / damaged texts and bad keys are non-retryable StoreError; I/O errors are retryable. */
 export function storeFailure(err: unknown, purpose: string): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const msg = `${purpose}: ${err instanceof Error ? err.message : String(err)}`;
-  if (err instanceof StoreError && err.code !== 'io') {
-    return ApplicationFailure.create({ message: msg, type: 'StoreError', nonRetryable: true });
-  }
-  return ApplicationFailure.create({
-    message: msg,
-    type: 'StoreIO',
-    nonRetryable: false,
-    cause: err instanceof Error ? err : undefined,
-  });
+  if (err instanceof StoreError && err.code !== 'io') return failure('StoreError', msg);
+  return failure('StoreIO', msg, { cause: err instanceof Error ? err : undefined });
 }
 
 export function storeFor(spec: StoreSpec): TextStore {

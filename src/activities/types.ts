@@ -3,7 +3,9 @@
  * activities through proxyActivities; nothing here may carry a secret or a long text:
  * texts live in the content-addressed response store and travel as references.
  */
-import type { AgentConfig, RewardSpec } from '../config/schema';
+import type { AgentConfig, DatasetSpec, RewardSpec } from '../config/schema';
+import type { PromptRecordHeader, PromptSummary } from '../common/records';
+import type { TraceStep } from '../search/driver';
 import type { Action } from '../search/types';
 import type { StoreSpec, TemplateRefs } from '../common/store';
 
@@ -89,4 +91,48 @@ export interface PlayOutput {
   promptTokens: number;
   completionTokens: number;
   reward: number;
+}
+
+export interface WritePromptRecordInput {
+  recordsDir: string;
+  store: StoreSpec;
+  header: PromptRecordHeader;
+  agents: AgentConfig[];
+  /** The driver's interleaving of next() and observe(), to rebuild the result and tree. */
+  trace: TraceStep[];
+  /** Store key of the prompt's play context (the plays' memos are named after it). */
+  contextRef: string;
+  /**
+   * The rewards as the search observed them, in trace order. Each play's generation facts are
+   * read from its memo in the store; the rewards come from the workflow, so a record never
+   * depends on a run-scoped memo (a reset workflow has a new run ID).
+   */
+  rewards: number[];
+}
+
+export interface DatasetPageInput {
+  /** dataset.path is absolute here. */
+  dataset: DatasetSpec;
+  store: StoreSpec;
+  cursor: number;
+  pageSize: number;
+  /** Workflow IDs of the jobs of each prompt are `${jobPrefix}/${jobKey}/${promptId}`; finished ones are reported. */
+  recordsDir: string;
+  jobPrefix: string;
+  jobKeys: string[];
+}
+
+export interface DatasetPageItem {
+  promptId: string;
+  line: number;
+  promptRef: string;
+  referenceRef?: string;
+  /** Summaries of this prompt's jobs that already have a record (keyed by job key): never re-run. */
+  finished: Record<string, PromptSummary>;
+}
+
+export interface DatasetPageOutput {
+  items: DatasetPageItem[];
+  problems: Array<{ line: number; message: string }>;
+  nextCursor: number | null;
 }

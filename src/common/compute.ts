@@ -9,10 +9,7 @@ export interface CallRecord {
   actionId: string;
   agent: string;
   ref: string;
-  /** Set by the two-activity path only; records take previews from the store. */
-  preview?: string;
-  /** Absent on the workflow side of the one-activity path (the record takes it from the memo). */
-  latencyMs?: number;
+  latencyMs: number;
   promptTokens: number;
   completionTokens: number;
   reward: number;
@@ -41,7 +38,7 @@ export function callCost(agent: Pick<AgentConfig, 'pricing'>, promptTokens: numb
   return (promptTokens * agent.pricing.promptPerMTok + completionTokens * agent.pricing.completionPerMTok) / 1e6;
 }
 
-export function computeOf(calls: CallRecord[], agents: AgentConfig[]): ComputeTotals {
+export function computeOf(calls: ReadonlyArray<Pick<CallRecord, 'agent' | 'promptTokens' | 'completionTokens'>>, agents: AgentConfig[]): ComputeTotals {
   const byName = new Map(agents.map((a) => [a.name, a]));
   const totals = emptyCompute();
   for (const c of calls) {

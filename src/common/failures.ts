@@ -1,3 +1,70 @@
+/**
+ * THE failure vocabulary: every failure an activity throws is an ApplicationFailure whose `type`
+ * is one of these names, and whether Temporal retries it follows from the name alone. Workflow-safe
+ * (no imports), so workflows, activities, the CLI and the docs share this one list.
+ *
+ * Retrying can help:
+ *   RateLimited   HTTP 429                           (Retry-After / retry-after-ms honoured)
+ *   ServerError   HTTP 5xx except 501, 425 Too Early (Retry-After honoured)
+ *   Timeout       HTTP 408, no complete answer within the per-attempt timeout
+ *   Unreachable   connection refused / reset, DNS, socket errors
+ *   StoreIO       an I/O error of the response store or the records folder (disk full, EMFILE, EIO)
+ *   DatasetIO     an I/O error reading the dataset (EMFILE, EIO): paging is retried
+ * Retrying cannot help (the prompt fails at once, with this type and a one-line message):
+ *   BadRequest        other HTTP 4xx, and 501 Not Implemented (wrong endpoint or model)
+ *   Unauthorized      HTTP 401 / 403 (check the API key)
+ *   MalformedResponse a 2xx answer that is not what the API promises
+ *   JudgeUnparseable  an LLM judge gave no score, also after being asked once more
+ *   MissingApiKey     the key variable a sweep names is unset on this worker
+ *   MissingReference  a reference-based reward without a reference for this prompt
+ *   ConfigError       configuration or input that no retry fixes
+ *   NotAllowed        an endpoint, key variable or path this worker's configuration does not allow
+ *   StoreError        a text missing from the store or damaged
+ *   DatasetError      a dataset that cannot be used (missing file, bad encoding)
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const RETRYABLE_FAILURES = ['RateLimited', 'ServerError', 'Timeout', 'Unreachable', 'StoreIO', 'DatasetIO'] as const;
+export const NON_RETRYABLE_FAILURES = [
+  'BadRequest',
+  'Unauthorized',
+  'MalformedResponse',
+  'JudgeUnparseable',
+  'MissingApiKey',
+  'MissingReference',
+  'ConfigError',
+  'NotAllowed',
+  'StoreError',
+  'DatasetError',
+] as const;
+
+export type RetryableFailure = (typeof RETRYABLE_FAILURES)[number];
+export type NonRetryableFailure = (typeof NON_RETRYABLE_FAILURES)[number];
+export type FailureType = RetryableFailure | NonRetryableFailure;
+
+export function isRetryableFailure(type: string): type is RetryableFailure {
+  return (RETRYABLE_FAILURES as readonly string[]).includes(type);
+}
+
+/**
+ * The one way activities fail: an ApplicationFailure of a vocabulary type, retryable exactly when
+ * the type says so. `nextRetryDelayMs` (a server's Retry-After) replaces Temporal's backoff once.
+ */
+export function failure(
+  type: FailureType,
+  message: string,
+  opts: { cause?: Error; nextRetryDelayMs?: number; details?: unknown[] } = {},
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type,
+    nonRetryable: !isRetryableFailure(type),
+    ...(opts.nextRetryDelayMs === undefined ? {} : { nextRetryDelay: opts.nextRetryDelayMs }),
+    ...(opts.details ? { details: opts.details } : {}),
+    ...(opts.cause ? { cause: opts.cause } : {}),
+  });
+}
+
 /** The type and message of a failure, for progress and records. */
 export function failureOf(err: unknown): { type: string; message: string } {
   type Link = { cause?: unknown; type?: string; message?: string; name?: string } | undefined;

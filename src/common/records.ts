@@ -1,8 +1,7 @@
 /** The record each finished prompt writes (one JSON file per prompt workflow), and its summary. */
-import type { MethodSpec } from '../config/schema';
 import type { ResponseRecord, SearchResult } from '../search/types';
 import type { ComputeTotals } from './compute';
-import { methodLabelOf } from '../search/methods';
+import { methodLabelOf, type MethodSpec } from '../search/methods';
 
 export interface RecordedResponse extends ResponseRecord {
   /** Store key of the response text. */
@@ -19,6 +18,11 @@ export interface PromptRecordHeader {
   methodSpec: MethodSpec;
   budget: number;
   seed: number;
+  /**
+   * The seed the strategy ran with: the prompt's search seed (promptSearchSeed(seed, promptId)),
+   * or, for prompts started before per-prompt seeding, the run's seed itself.
+   */
+  searchSeed: number;
   promptRef: string;
   referenceRef?: string;
 }
@@ -66,7 +70,9 @@ export function summaryOf(record: PromptRecord, recordPath: string): PromptSumma
 
 /** The record header of one prompt search, from its input (shared by the workflow and the bench loop). */
 export function recordHeaderOf(
-  input: Pick<PromptRecordHeader, 'sweepId' | 'promptId' | 'budget' | 'seed' | 'promptRef' | 'referenceRef'> & { method: MethodSpec },
+  input: Pick<PromptRecordHeader, 'sweepId' | 'promptId' | 'budget' | 'seed' | 'searchSeed' | 'promptRef' | 'referenceRef'> & {
+    method: MethodSpec;
+  },
   workflowId: string,
 ): PromptRecordHeader {
   return {
@@ -77,6 +83,7 @@ export function recordHeaderOf(
     methodSpec: input.method,
     budget: input.budget,
     seed: input.seed,
+    searchSeed: input.searchSeed,
     promptRef: input.promptRef,
     referenceRef: input.referenceRef,
   };

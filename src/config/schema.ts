@@ -8,6 +8,7 @@
 import { z } from 'zod';
 
 import { methodDefinition, methodSchema, nameSchema as name, type MethodSpec } from '../search/methods';
+import { rewardSchema, type RewardSpec } from '../rewards';
 
 export { methodSchema, type MethodSpec };
 
@@ -45,70 +46,7 @@ export const agentSchema = z
   })
   .strict();
 
-const httpReward = z
-  .object({
-    type: z.literal('http'),
-    url: z.string().url().describe('POST {prompt, response, model?, promptId?, reference?} here; the answer is {"reward": number}'),
-    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('Environment variable with a bearer token'),
-    timeoutSeconds: z.number().positive().default(120).describe('Per-attempt request timeout'),
-  })
-  .strict();
-const vllmReward = z
-  .object({
-    type: z.literal('vllm-reward'),
-    baseURL: z.string().url().describe('vLLM server root, e.g. http://127.0.0.1:8001'),
-    model: z.string().min(1).describe('Reward model name as served'),
-    api: z
-      .enum(['pooling', 'classify', 'score'])
-      .default('pooling')
-      .describe('vLLM endpoint: /pooling (reward models), /classify (classifiers), /score (cross-encoders)'),
-    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('Environment variable with the API key'),
-    timeoutSeconds: z.number().positive().default(120).describe('Per-attempt request timeout'),
-  })
-  .strict();
-const llmJudgeReward = z
-  .object({
-    type: z.literal('llm-judge'),
-    baseURL: z.string().url().describe('OpenAI-compatible base URL of the judge'),
-    model: z.string().min(1).describe('Judge model name'),
-    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe('Environment variable with the API key'),
-    rubric: z.string().optional().describe('System prompt of the judge (default: a built-in helpfulness rubric)'),
-    scale: z.number().int().positive().default(10).describe('Scores run 1..scale; the reward is (score - 1) / (scale - 1)'),
-    timeoutSeconds: z.number().positive().default(120).describe('Per-attempt request timeout'),
-  })
-  .strict();
-const mathAnswerReward = z.object({ type: z.literal('math-answer') }).strict();
-const chrfReward = z
-  .object({
-    type: z.literal('chrf'),
-    charOrder: z.number().int().positive().default(6).describe('Character n-gram order'),
-    beta: z.number().positive().default(2).describe('Recall weight (2 = chrF2)'),
-  })
-  .strict();
-
-export type RewardSpec =
-  | z.infer<typeof httpReward>
-  | z.infer<typeof vllmReward>
-  | z.infer<typeof llmJudgeReward>
-  | z.infer<typeof mathAnswerReward>
-  | z.infer<typeof chrfReward>
-  | { type: 'weighted'; components: Array<{ weight: number; reward: RewardSpec }> };
-
-export const rewardSchema: z.ZodType<RewardSpec> = z.lazy(() =>
-  z.discriminatedUnion('type', [
-    httpReward,
-    vllmReward,
-    llmJudgeReward,
-    mathAnswerReward,
-    chrfReward,
-    z
-      .object({
-        type: z.literal('weighted'),
-        components: z.array(z.object({ weight: z.number(), reward: rewardSchema }).strict()).min(1),
-      })
-      .strict(),
-  ]),
-) as z.ZodType<RewardSpec>;
+export { rewardSchema, type RewardSpec };
 
 export const datasetSchema = z
   .object({

@@ -17,9 +17,9 @@
  * SCALE: scores are on sacreBLEU's 0..100 scale (100 = identical after whitespace removal). The
  * reward backend returns this 0..100 value unchanged, so numbers match what sacreBLEU reports.
  */
-import { nonRetryable, RewardErrorType } from './httpErrors';
-import { missingReference } from './mathAnswer';
-import type { RewardArgs } from './types';
+import { z } from 'zod';
+import { missingReference } from './common';
+import { defineReward } from './define';
 
 export interface ChrfOptions {
   /** Character n-gram order (sacreBLEU char_order), default 6. */
@@ -126,9 +126,20 @@ export function corpusChrf(hypotheses: string[], references: string[][], opts: C
   return chrfFromStatistics(total, opts.beta ?? 2);
 }
 
-export async function chrfReward(args: RewardArgs): Promise<number> {
-  const spec = args.spec;
-  if (spec.type !== 'chrf') throw nonRetryable(RewardErrorType.InvalidRewardSpec, `chrf backend called with a "${spec.type}" spec`);
-  if (args.reference === undefined || args.reference.trim() === '') throw missingReference('chrf', args.promptId);
-  return sentenceChrf(args.response, args.reference, { charOrder: spec.charOrder ?? 6, beta: spec.beta ?? 2 });
-}
+export const chrfReward = defineReward({
+  type: 'chrf',
+  summary: 'chrF against the reference (sacreBLEU-exact, 0..100): translation',
+  schema: () =>
+    z
+      .object({
+        type: z.literal('chrf'),
+        charOrder: z.number().int().positive().default(6).describe('Character n-gram order'),
+        beta: z.number().positive().default(2).describe('Recall weight (2 = chrF2)'),
+      })
+      .strict(),
+  needsReference: () => true,
+  create: () => async (spec, args) => {
+    if (args.reference === undefined || args.reference.trim() === '') throw missingReference('chrf', args.promptId);
+    return sentenceChrf(args.response, args.reference, { charOrder: spec.charOrder, beta: spec.beta });
+  },
+});

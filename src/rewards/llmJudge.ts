@@ -18,22 +18,16 @@
  *   short "reply with only `Score: N`" instruction (a different input, so a useful retry). If that
  *   is still unparseable the attempt fails with a NON-retryable 'JudgeUnparseable' failure that
  *   quotes the start of the reply, so the problem (wrong model, rubric, scale) is visible.
- * - HTTP errors: 408/425/429/5xx, timeouts, connection errors -> retryable (Retry-After honoured);
- *   other 4xx, empty `choices` -> non-retryable (see httpErrors.ts).
+ * - HTTP errors: classified by src/http like every other call (408/425/429/5xx, timeouts,
+ *   connection errors -> retryable, Retry-After honoured; other 4xx, empty `choices` -> not).
  */
-import OpenAI from 'openai';
-import {
-  httpStatusFailure,
-  malformedFailure,
-  networkFailure,
-  nonRetryable,
-  oneLine,
-  readApiKey,
-  RewardErrorType,
-  safeUrl,
-} from './httpErrors';
-import { startDeadline } from '../activities/deadline';
-import type { RewardArgs } from './types';
+import { z } from 'zod';
+import { failure } from '../common/failures';
+import { readApiKey } from '../http/apiKeys';
+import { malformedResponse, oneLine, redact, safeUrl, type CallSite } from '../http/failures';
+import { chatCompletionsUrl, postChatCompletion } from '../http/openaiChat';
+import { apiKeyEnvSchema, timeoutSecondsSchema } from './common';
+import { defineReward } from './define';
 
 export const DEFAULT_RUBRIC = [
   'You are an impartial expert judge. Evaluate the quality of an AI assistant\'s response to the user question below.',
@@ -128,88 +122,64 @@ export function normaliseJudgeScore(score: number, scale: number): number {
   return Math.min(1, Math.max(0, (score - 1) / (scale - 1)));
 }
 
-function headerValue(headers: unknown, name: string): string | null {
-  if (!headers) return null;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name);
-  const rec = headers as Record<string, string | undefined>;
-  return rec[name] ?? rec[name.toLowerCase()] ?? null;
-}
+type JudgeMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
-/** Maps an error thrown by the openai client to an ApplicationFailure (caller cancellation is rethrown as is). */
-function classifyOpenAIError(
-  err: unknown,
-  url: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  timedOut: boolean,
-  key?: string,
-): unknown {
-  if (signal?.aborted) return signal.reason ?? err;
-  // Our own timeout signal decides "timeout": the client's detection depends on the abort error's
-  // realm (it misses DOMException under jest's vm), ours does not.
-  if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError)
-    return networkFailure('llm-judge', url, err, timeoutMs, true);
-  if (err instanceof OpenAI.APIUserAbortError) return err;
-  if (err instanceof OpenAI.APIConnectionError) return networkFailure('llm-judge', url, err.cause ?? err, timeoutMs);
-  if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-    const body = err.error ? JSON.stringify(err.error) : err.message;
-    return httpStatusFailure('llm-judge', url, err.status, body, headerValue(err.headers, 'retry-after'), key);
-  }
-  return err;
-}
+export const llmJudgeReward = defineReward({
+  type: 'llm-judge',
+  summary: 'an OpenAI-compatible chat model grades 1..scale, normalised to [0, 1]',
+  schema: () =>
+    z
+      .object({
+        type: z.literal('llm-judge'),
+        baseURL: z.string().url().describe('OpenAI-compatible base URL of the judge'),
+        model: z.string().min(1).describe('Judge model name'),
+        apiKeyEnv: apiKeyEnvSchema.describe('Environment variable with the API key'),
+        rubric: z.string().optional().describe('System prompt of the judge (default: a built-in helpfulness rubric)'),
+        scale: z.number().int().positive().default(10).describe('Scores run 1..scale; the reward is (score - 1) / (scale - 1)'),
+        timeoutSeconds: timeoutSecondsSchema,
+      })
+      .strict(),
+  endpoints: (spec) => [{ url: chatCompletionsUrl(spec.baseURL), apiKeyEnv: spec.apiKeyEnv }],
+  create: (deps) => async (spec, args) => {
+    const { scale } = spec;
+    const timeoutMs = spec.timeoutSeconds * 1000;
+    const url = chatCompletionsUrl(spec.baseURL);
+    const apiKey = readApiKey(deps.env, spec.apiKeyEnv, 'llm-judge');
+    const site: CallSite = { what: 'llm-judge', url, method: 'POST', secrets: [apiKey] };
+    const client = deps.clients.get(spec.baseURL.replace(/\/+$/, ''), apiKey);
+    const messages: JudgeMessage[] = buildJudgeMessages(args.prompt, args.response, scale, spec.rubric ?? DEFAULT_RUBRIC);
 
-export async function llmJudgeReward(args: RewardArgs): Promise<number> {
-  const spec = args.spec;
-  if (spec.type !== 'llm-judge')
-    throw nonRetryable(RewardErrorType.InvalidRewardSpec, `llm-judge backend called with a "${spec.type}" spec`);
-  const scale = spec.scale ?? 10;
-  const timeoutMs = (spec.timeoutSeconds ?? 120) * 1000;
-  const baseURL = spec.baseURL.replace(/\/+$/, '');
-  const url = `${baseURL}/chat/completions`;
-  const apiKey = readApiKey('llm-judge', spec.apiKeyEnv, args.env);
-  // An explicit placeholder key: never fall back to OPENAI_API_KEY from the process environment.
-  const client = new OpenAI({ baseURL, apiKey: apiKey ?? 'EMPTY', maxRetries: 0, timeout: timeoutMs });
+    const ask = async (): Promise<string> => {
+      const raw = await postChatCompletion(client, site, { model: spec.model, messages, temperature: 0 }, { timeoutMs, signal: args.signal });
+      let completion: { choices?: Array<{ message?: { content?: unknown } }> };
+      try {
+        completion = JSON.parse(raw) as typeof completion;
+      } catch {
+        throw malformedResponse(site, `body is not valid JSON: ${JSON.stringify(oneLine(raw, 120))}`);
+      }
+      const message = completion?.choices?.[0]?.message;
+      if (!message || typeof message !== 'object') throw malformedResponse(site, `no choices[0].message in ${oneLine(raw, 150)}`);
+      return typeof message.content === 'string' ? message.content : '';
+    };
 
-  const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = buildJudgeMessages(
-    args.prompt,
-    args.response,
-    scale,
-    spec.rubric ?? DEFAULT_RUBRIC,
-  );
-
-  const ask = async (): Promise<string> => {
-    let completion: OpenAI.Chat.Completions.ChatCompletion;
-    const deadline = startDeadline(timeoutMs, args.signal);
-    try {
-      completion = await client.chat.completions.create({ model: spec.model, messages, temperature: 0 }, { signal: deadline.signal });
-    } catch (err) {
-      throw classifyOpenAIError(err, url, timeoutMs, args.signal, deadline.expired, apiKey);
-    } finally {
-      deadline.clear();
+    const first = await ask();
+    let score = parseJudgeScore(first, scale);
+    let last = first;
+    if (score === undefined) {
+      messages.push(
+        { role: 'assistant', content: first },
+        { role: 'user', content: `Reply with only "Score: N", where N is an integer from 1 to ${scale}.` },
+      );
+      last = await ask();
+      score = parseJudgeScore(last, scale);
     }
-    const choice = completion?.choices?.[0];
-    if (!choice || typeof choice !== 'object' || !choice.message)
-      throw malformedFailure('llm-judge', url, `no choices[0].message in ${oneLine(JSON.stringify(completion), 150)}`, apiKey);
-    return typeof choice.message.content === 'string' ? choice.message.content : '';
-  };
-
-  const first = await ask();
-  let score = parseJudgeScore(first, scale);
-  let last = first;
-  if (score === undefined) {
-    messages.push(
-      { role: 'assistant', content: first },
-      { role: 'user', content: `Reply with only "Score: N", where N is an integer from 1 to ${scale}.` },
-    );
-    last = await ask();
-    score = parseJudgeScore(last, scale);
-  }
-  if (score === undefined) {
-    throw nonRetryable(
-      RewardErrorType.JudgeUnparseable,
-      `llm-judge: model "${spec.model}" at ${safeUrl(url)} gave no score on 1..${scale} (also after a follow-up asking for one); ` +
-        `reply: "${oneLine(last || first, 160, apiKey)}"`,
-    );
-  }
-  return normaliseJudgeScore(score, scale);
-}
+    if (score === undefined) {
+      throw failure(
+        'JudgeUnparseable',
+        `llm-judge: model "${spec.model}" at ${safeUrl(url)} gave no score on 1..${scale} (also after a follow-up asking for one); ` +
+          `reply: "${redact(oneLine(last || first, 160), [apiKey])}"`,
+      );
+    }
+    return normaliseJudgeScore(score, scale);
+  },
+});

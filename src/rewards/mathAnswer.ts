@@ -26,8 +26,9 @@
  * tolerance of 1e-6, or both are top-level comma lists of the same answers in any order
  * ("1,-2" = "-2,1"; bracketed tuples/intervals stay ordered).
  */
-import { nonRetryable, RewardErrorType } from './httpErrors';
-import type { RewardArgs } from './types';
+import { z } from 'zod';
+import { missingReference } from './common';
+import { defineReward } from './define';
 
 /** Content of the last `\boxed{...}` (or `\fbox{...}`), or undefined. */
 export function lastBoxed(text: string): string | undefined {
@@ -351,17 +352,13 @@ export function mathAnswerScore(response: string, reference: string): number {
   return answersMatch(predicted, referenceAnswer(reference)) ? 1 : 0;
 }
 
-export function missingReference(kind: string, promptId: string | undefined): Error {
-  return nonRetryable(
-    RewardErrorType.MissingReference,
-    `${kind} reward needs a reference, but prompt ${promptId ?? '(unknown id)'} has none: set dataset.referenceField ` +
-      `in the sweep file to the column holding the gold answer / reference (e.g. gold_answer, en)`,
-  );
-}
-
-export async function mathAnswerReward(args: RewardArgs): Promise<number> {
-  if (args.spec.type !== 'math-answer')
-    throw nonRetryable(RewardErrorType.InvalidRewardSpec, `math-answer backend called with a "${args.spec.type}" spec`);
-  if (args.reference === undefined || args.reference.trim() === '') throw missingReference('math-answer', args.promptId);
-  return mathAnswerScore(args.response, args.reference);
-}
+export const mathAnswerReward = defineReward({
+  type: 'math-answer',
+  summary: 'final-answer exact match against the gold answer, 1 or 0: GSM8K, MATH-500',
+  schema: () => z.object({ type: z.literal('math-answer') }).strict(),
+  needsReference: () => true,
+  create: () => async (_spec, args) => {
+    if (args.reference === undefined || args.reference.trim() === '') throw missingReference('math-answer', args.promptId);
+    return mathAnswerScore(args.response, args.reference);
+  },
+});

@@ -26,19 +26,14 @@
  *
  * `baseURL` is the server root; a trailing `/v1` is removed because /pooling and /classify are
  * served at the root (vLLM also serves /v1/score, but /score works everywhere).
- * Errors: see httpErrors.ts (429/5xx/timeouts/connection -> retryable, others non-retryable).
+ * Errors: classified by src/http (429/5xx/timeouts/connection -> retryable, others non-retryable).
  */
-import {
-  httpStatusFailure,
-  malformedFailure,
-  networkFailure,
-  nonRetryable,
-  oneLine,
-  readApiKey,
-  RewardErrorType,
-} from './httpErrors';
-import { startDeadline } from '../activities/deadline';
-import type { RewardArgs } from './types';
+import { z } from 'zod';
+import { readApiKey } from '../http/apiKeys';
+import { malformedResponse, oneLine, type CallSite } from '../http/failures';
+import { postJson } from '../http/postJson';
+import { apiKeyEnvSchema, timeoutSecondsSchema } from './common';
+import { defineReward } from './define';
 
 type Api = 'pooling' | 'classify' | 'score';
 
@@ -78,43 +73,40 @@ export function extractVllmReward(api: Api, body: unknown): number | string {
   return `data[0].data is not a number, number[] or number[][]`;
 }
 
-export async function vllmReward(args: RewardArgs): Promise<number> {
-  const spec = args.spec;
-  if (spec.type !== 'vllm-reward')
-    throw nonRetryable(RewardErrorType.InvalidRewardSpec, `vllm-reward backend called with a "${spec.type}" spec`);
-  const api: Api = spec.api ?? 'pooling';
-  const root = spec.baseURL.replace(/\/+$/, '').replace(/\/v1$/, '');
-  const url = `${root}/${api}`;
-  const timeoutMs = (spec.timeoutSeconds ?? 120) * 1000;
-  const apiKey = readApiKey('vllm-reward', spec.apiKeyEnv, args.env);
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-
-  const deadline = startDeadline(timeoutMs, args.signal);
-  let res: Response;
-  let text: string;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(vllmRequest(api, spec.model, args.prompt, args.response)),
-      signal: deadline.signal,
-    });
-    text = await res.text();
-  } catch (err) {
-    if (args.signal?.aborted) throw args.signal.reason ?? err; // cancellation, not a reward failure
-    throw networkFailure('vllm-reward', url, err, timeoutMs, deadline.expired || undefined);
-  } finally {
-    deadline.clear();
-  }
-  if (!res.ok) throw httpStatusFailure('vllm-reward', url, res.status, text, res.headers.get('retry-after'), apiKey);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw malformedFailure('vllm-reward', url, `not JSON: ${oneLine(text, 120)}`, apiKey);
-  }
-  const reward = extractVllmReward(api, body);
-  if (typeof reward === 'string') throw malformedFailure('vllm-reward', url, reward, apiKey);
-  return reward;
+/** `{root}/{api}`: the server root without a trailing `/v1` (/pooling and /classify are served at the root). */
+export function vllmUrl(baseURL: string, api: Api): string {
+  return `${baseURL.replace(/\/+$/, '').replace(/\/v1$/, '')}/${api}`;
 }
+
+export const vllmReward = defineReward({
+  type: 'vllm-reward',
+  summary: 'a reward or classifier model served by vLLM (/pooling, /classify, /score), raw score',
+  schema: () =>
+    z
+      .object({
+        type: z.literal('vllm-reward'),
+        baseURL: z.string().url().describe('vLLM server root, e.g. http://127.0.0.1:8001'),
+        model: z.string().min(1).describe('Reward model name as served'),
+        api: z
+          .enum(['pooling', 'classify', 'score'])
+          .default('pooling')
+          .describe('vLLM endpoint: /pooling (reward models), /classify (classifiers), /score (cross-encoders)'),
+        apiKeyEnv: apiKeyEnvSchema.describe('Environment variable with the API key'),
+        timeoutSeconds: timeoutSecondsSchema,
+      })
+      .strict(),
+  endpoints: (spec) => [{ url: vllmUrl(spec.baseURL, spec.api), apiKeyEnv: spec.apiKeyEnv }],
+  create: (deps) => async (spec, args) => {
+    const url = vllmUrl(spec.baseURL, spec.api);
+    const apiKey = readApiKey(deps.env, spec.apiKeyEnv, 'vllm-reward');
+    const site: CallSite = { what: 'vllm-reward', url, method: 'POST', secrets: [apiKey] };
+    const body = await postJson(site, vllmRequest(spec.api, spec.model, args.prompt, args.response), {
+      timeoutMs: spec.timeoutSeconds * 1000,
+      signal: args.signal,
+      apiKey,
+    });
+    const reward = extractVllmReward(spec.api, body);
+    if (typeof reward === 'string') throw malformedResponse(site, reward);
+    return reward;
+  },
+});

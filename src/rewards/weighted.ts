@@ -1,36 +1,32 @@
 /**
- * `weighted` reward: sum over components of weight x component reward.
+ * `weighted` reward: sum over components of weight × component reward.
  *
- * Components are looked up by `reward.type` in the registry given to `makeWeighted`, at call time,
- * so a registry can be completed after `makeWeighted` is called (e.g. adding `http`), and nested
- * `weighted` specs work. Components run concurrently; a weight of 0 skips the component (no call).
- * Components keep their own scales (chrf 0..100, math-answer 0/1, llm-judge 0..1, vllm-reward
- * raw): choose the weights accordingly.
+ * Components are scored through the same registry (so nested `weighted` specs work) and run
+ * concurrently; a weight of 0 skips the component (no call). Components keep their own scales
+ * (chrf 0..100, math-answer 0/1, llm-judge 0..1, vllm-reward raw): choose the weights accordingly.
  */
-import { nonRetryable, RewardErrorType } from './httpErrors';
-import type { RewardArgs, RewardFn, RewardRegistry } from './types';
+import { z } from 'zod';
+import type { RewardSpec } from './index';
+import { defineReward, type RewardBackendDefinition } from './define';
 
-export function makeWeighted(registry: RewardRegistry): RewardFn {
-  return async (args: RewardArgs): Promise<number> => {
-    const spec = args.spec;
-    if (spec.type !== 'weighted')
-      throw nonRetryable(RewardErrorType.InvalidRewardSpec, `weighted backend called with a "${spec.type}" spec`);
-    if (!Array.isArray(spec.components) || spec.components.length === 0)
-      throw nonRetryable(RewardErrorType.InvalidRewardSpec, 'weighted reward has no components');
-    const parts = spec.components.map((c, i) => {
-      if (!Number.isFinite(c.weight))
-        throw nonRetryable(RewardErrorType.InvalidRewardSpec, `weighted component ${i}: weight is not a finite number`);
-      const fn = registry[c.reward.type];
-      if (!fn)
-        throw nonRetryable(
-          RewardErrorType.InvalidRewardSpec,
-          `weighted component ${i}: no reward backend for type "${c.reward.type}" in this worker's registry`,
-        );
-      return { weight: c.weight, fn, spec: c.reward };
-    });
-    const values = await Promise.all(
-      parts.map((p) => (p.weight === 0 ? Promise.resolve(0) : p.fn({ ...args, spec: p.spec }))),
-    );
-    return values.reduce((sum, v, i) => sum + parts[i].weight * v, 0);
-  };
+export interface WeightedRewardSpec {
+  type: 'weighted';
+  components: Array<{ weight: number; reward: RewardSpec }>;
 }
+
+export const weightedReward: RewardBackendDefinition<z.ZodType<WeightedRewardSpec, unknown>> = defineReward({
+  type: 'weighted',
+  summary: 'weighted sum of other rewards (each keeps its own scale)',
+  schema: (reward) =>
+    z
+      .object({
+        type: z.literal('weighted'),
+        components: z.array(z.object({ weight: z.number(), reward }).strict()).min(1),
+      })
+      .strict() as unknown as z.ZodType<WeightedRewardSpec, unknown>,
+  components: (spec) => spec.components.map((c) => c.reward),
+  create: (deps) => async (spec, args) => {
+    const values = await Promise.all(spec.components.map((c) => (c.weight === 0 ? Promise.resolve(0) : deps.score(c.reward, args))));
+    return values.reduce((sum, v, i) => sum + spec.components[i]!.weight * v, 0);
+  },
+});

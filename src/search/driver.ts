@@ -21,18 +21,14 @@ export interface DriverHooks {
   held?(): boolean;
   /** Called when held with nothing in flight; resolves when plays may start again. */
   waitWhileHeld?(): Promise<void>;
-  /** After each observed outcome (progress, best so far, UI). */
+  /** After each observed outcome and the plays it let start (progress, best so far). */
   onOutcome?(action: Action, outcome: Outcome): void;
   /**
-   * Which play in flight completes next. Default: whichever settles first (Promise.race, which
-   * on plays already settled is the oldest). Unit tests use it to choose completion orders.
+   * When the loop wakes after one or more plays completed (all outcomes that arrived together
+   * are observed by then): the place for bookkeeping that costs something, such as a workflow's
+   * search attribute upsert (one per wake, not one per play).
    */
-  nextCompletion?(inFlight: ReadonlyMap<string, Promise<Completion>>): Promise<Completion>;
-}
-
-export interface Completion {
-  action: Action;
-  outcome: Outcome;
+  afterWake?(): void;
 }
 
 export interface SearchRun {
@@ -82,9 +78,10 @@ export class TracedSearch {
 }
 
 /**
- * Runs a search to the end. New plays start at the beginning, after every observed outcome and
- * when the hold is lifted. A play that fails stops new plays from starting, lets the plays in
- * flight settle (their cost is then known), and rethrows the first failure.
+ * Runs a search to the end. New plays start at the beginning, as soon as an outcome is observed
+ * (in the continuation of the play that produced it) and when the hold is lifted. A play that
+ * fails stops new plays from starting, lets the plays in flight settle (their cost is then
+ * known), and rethrows the first failure.
  */
 export async function runSearch(
   strategy: Strategy,
@@ -92,43 +89,40 @@ export async function runSearch(
   hooks: DriverHooks = {},
 ): Promise<SearchRun> {
   const search = new TracedSearch(strategy);
-  const inFlight = new Map<string, Promise<Completion>>();
-  let failure: { error: unknown } | undefined;
+  const inFlight = new Map<string, Promise<void>>();
+  let failed = false;
 
   const launch = (): void => {
-    if (failure || search.done() || hooks.held?.()) return;
+    if (failed || search.done() || hooks.held?.()) return;
     for (const action of search.launch()) {
-      const play = runPlay(action).then((outcome) => ({ action, outcome }));
-      play.catch(() => undefined); // observed through nextCompletion; never an unhandled rejection
+      const play = runPlay(action).then((outcome) => {
+        inFlight.delete(action.id);
+        if (failed) return; // the search is over; this play's cost is known, its outcome unused
+        search.observe(outcome);
+        launch();
+        hooks.onOutcome?.(action, outcome);
+      });
+      play.catch(() => inFlight.delete(action.id)); // observed through Promise.race below
       inFlight.set(action.id, play);
     }
   };
-  const next = (): Promise<Completion> =>
-    hooks.nextCompletion ? hooks.nextCompletion(inFlight) : Promise.race(inFlight.values());
 
   launch();
-  while (!search.done() && !failure) {
+  while (!search.done()) {
     if (inFlight.size === 0) {
       if (!hooks.held?.()) throw new Error('driver: the strategy proposed no action while not done (a bug in the strategy)');
       await hooks.waitWhileHeld?.();
       launch();
       continue;
     }
-    let completion: Completion;
     try {
-      completion = await next();
+      await Promise.race(inFlight.values());
     } catch (error) {
-      failure = { error };
-      break;
+      failed = true;
+      await Promise.allSettled(inFlight.values());
+      throw error;
     }
-    inFlight.delete(completion.action.id);
-    search.observe(completion.outcome);
-    hooks.onOutcome?.(completion.action, completion.outcome);
-    launch();
-  }
-  if (failure) {
-    await Promise.allSettled(inFlight.values());
-    throw failure.error;
+    hooks.afterWake?.();
   }
   return { result: search.result(), trace: search.trace };
 }

@@ -25,5 +25,5 @@ export {
   type MethodType,
   type SearchContext,
 } from './methods';
-export { tracing, replayTrace, NEXT } from './replay';
-export type { TraceStep } from './replay';
+export { runSearch, replaySearch, TracedSearch, NEXT } from './driver';
+export type { DriverHooks, SearchRun, TraceStep } from './driver';

@@ -4,14 +4,9 @@
  * serialisable data: a strategy's decisions are a pure function of its configuration,
  * its seed and the outcomes it has observed, so a workflow replays deterministically.
  *
- * Driver loop (same everywhere):
- *   const s = createStrategy(spec, agents, budget, seed)
- *   while (!s.done()) {
- *     const actions = s.next()            // may be [] while outcomes are outstanding
- *     const outcomes = await Promise.all(actions.map(run))
- *     outcomes.forEach((o) => s.observe(o))
- *   }
- *   return s.result()
+ * Every caller drives a strategy with the one loop in ./driver.ts (runSearch): next() at the start
+ * and after every observed outcome (it may return [] while outcomes are outstanding), each action
+ * run as a play, each outcome observed as it arrives, until done(); then result().
  */
 
 /** What a generation call does with its inputs. */

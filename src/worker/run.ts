@@ -1,15 +1,19 @@
 /**
- * Starts the workers of one process: the main queue (workflows, bookkeeping, and reward scoring
- * for workflows from before plays were fused) and one worker per agent queue (plays), whose
- * slots bound in-flight requests to that endpoint from this process and whose task-queue rate
- * limit bounds requests per second across all workers. A play holds its agent's slot while its
+ * Starts the workers of one process: the main queue (workflows and the main-queue activities:
+ * bookkeeping) and one worker per agent queue (plays), whose slots bound in-flight requests to
+ * that endpoint from this process and whose task-queue rate limit bounds requests per second
+ * across all workers. Which activity runs on which queue is decided by the activity factories
+ * (src/activities/mainQueue.ts, agentQueue.ts), not here. A play holds its agent's slot while its
  * response is scored, so give slow reward backends (LLM judges) a little extra concurrency.
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
+import { createAgentQueueActivities, createMainQueueActivities, type AgentQueueDeps } from '../activities';
 import type { AgentConfig } from '../config/schema';
 import { agentTaskQueue, MAIN_TASK_QUEUE } from '../common/taskQueues';
-import { createWorkerActivities } from './activities';
+import { failureLineInterceptors } from './interceptors';
+
+export { installWorkerLogging } from './logging';
 
 export interface RunWorkersOptions {
   connection: NativeConnection;
@@ -17,12 +21,16 @@ export interface RunWorkersOptions {
   /** Agents whose queues this process polls (from the sweep files it was given). */
   agents: AgentConfig[];
   env?: NodeJS.ProcessEnv;
+  /** Reward scoring (tests pass their own backends); default: src/rewards with `env`. */
+  scoreReward?: AgentQueueDeps['scoreReward'];
   /** Whether this process also runs workflows and the main queue's activities. */
   main?: boolean;
-  /** Concurrent reward and bookkeeping activities on the main queue. */
+  /** Concurrent bookkeeping activities on the main queue. */
   mainActivitySlots?: number;
   /** A prebuilt bundle (tests and benchmarks build it once). */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** One line per failed activity attempt on stderr (default true; tests turn it off). */
+  logFailures?: boolean;
 }
 
 export interface RunningWorkers {
@@ -31,35 +39,6 @@ export interface RunningWorkers {
   /** Resolves when every worker has stopped. */
   run: Promise<void>;
   shutdown(): Promise<void>;
-}
-
-let runtimeInstalled = false;
-
-/**
- * Worker log level for CLI processes (TOA_LOG_LEVEL, default WARN): the SDK logs every worker
- * state change at INFO, which buries the progress a user is watching. Call before any worker.
- */
-export function installWorkerLogging(level: LogLevel = (process.env.TOA_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN'): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({
-      logger: new DefaultLogger(level, (entry) => {
-        // Agent queues run activities only, by design: the SDK's warning about it is noise.
-        if (entry.message.startsWith('No workflows registered')) return;
-        if (entry.message === 'Activity failed' && entry.meta) {
-          // One readable line per retry instead of the SDK's dump (task tokens and all).
-          const m = entry.meta as { activityType?: string; attempt?: number; workflowId?: string; error?: { type?: string; message?: string } };
-          process.stderr.write(`retrying ${m.activityType} (attempt ${m.attempt}) of ${m.workflowId}: ${m.error?.type ?? 'Error'} ${m.error?.message ?? ''}\n`);
-          return;
-        }
-        const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
-        process.stderr.write(`${entry.level} ${entry.message}${meta}\n`);
-      }),
-    });
-  } catch {
-    // A runtime already exists (e.g. installed by the embedding program): keep it.
-  }
 }
 
 let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -101,8 +80,8 @@ export function agentTaskSlots(maxConcurrency: number): number {
 }
 
 export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWorkers> {
-  const activities = createWorkerActivities({ env: opts.env ?? process.env });
   const namespace = opts.namespace ?? 'default';
+  const interceptors = opts.logFailures === false ? undefined : { activity: [failureLineInterceptors()] };
   const workers: Worker[] = [];
   if (opts.main !== false) {
     const bundle = opts.workflowBundle ?? (await workflowBundle());
@@ -113,29 +92,26 @@ export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWork
         taskQueue: MAIN_TASK_QUEUE,
         workflowBundle: bundle,
         buildId: shortBuildId(bundle),
-        activities: {
-          score: activities.score,
-          putPlayContext: activities.putPlayContext,
-          writePromptRecord: activities.writePromptRecord,
-          loadDatasetPage: activities.loadDatasetPage,
-        },
+        activities: createMainQueueActivities(),
         maxConcurrentActivityTaskExecutions: opts.mainActivitySlots ?? 64,
+        interceptors,
       }),
     );
   }
+  const agentActivities = createAgentQueueActivities({ env: opts.env ?? process.env, scoreReward: opts.scoreReward });
   for (const [taskQueue, agent] of agentQueues(opts.agents)) {
     workers.push(
       await Worker.create({
         connection: opts.connection,
         namespace,
         taskQueue,
-        // `generate` serves workflows started before the 'one-activity-per-play' patch.
-        activities: { generate: activities.generate, play: activities.play },
+        activities: agentActivities,
         buildId: ACTIVITY_BUILD_ID,
-        // More tasks than the endpoint's concurrency: the generate step's gate (src/activities/gate.ts)
+        // More tasks than the endpoint's concurrency: the generation's gate (src/activities/gate.ts)
         // still lets only maxConcurrency requests out, but the next one is ready at once.
         maxConcurrentActivityTaskExecutions: agentTaskSlots(agent.maxConcurrency),
         ...(agent.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: agent.requestsPerSecond } : {}),
+        interceptors,
       }),
     );
   }

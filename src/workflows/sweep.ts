@@ -20,7 +20,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { ToaActivities } from './activityTypes';
+import type { MainQueueActivities } from '../activities';
 import { MAIN_TASK_QUEUE } from '../common/taskQueues';
 import { promptSearch, pauseSignal, resumeSignal, type PromptSearchInput } from './promptSearch';
 import {
@@ -66,7 +66,7 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
   const state = input.state ?? initialState();
   const keyParts = allJobKeyParts(plan);
   const keys = keyParts.map((p) => jobKey(plan, p));
-  const acts = proxyActivities<ToaActivities>({
+  const acts = proxyActivities<MainQueueActivities>({
     taskQueue: MAIN_TASK_QUEUE,
     // Paging 64 lines is quick: a worker killed mid-page must not stall the sweep for long.
     startToCloseTimeout: '1 minute',

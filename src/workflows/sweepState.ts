@@ -7,7 +7,9 @@ import type { StoreSpec, TemplateRefs } from '../common/store';
 import { emptyCompute, mergeCompute, type ComputeTotals } from '../common/compute';
 import type { PromptSummary } from '../common/records';
 import type { RetrySpec } from '../common/retry';
-import { methodLabelOf } from '../search/methods';
+import type { JobKeyParts } from '../common/workflowIds';
+
+export { jobKey, promptWorkflowId, type JobKeyParts } from '../common/workflowIds';
 
 /** Everything a sweep needs, resolved by the client (absolute paths, template refs, no secrets). */
 export interface SweepPlan {
@@ -27,12 +29,6 @@ export interface SweepPlan {
   pageSize?: number;
   /** History length that triggers continue-as-new (default 10,000 events; tests set it low). */
   continueAsNewAfterEvents?: number;
-}
-
-export interface JobKeyParts {
-  methodIndex: number;
-  budget: number;
-  seed: number;
 }
 
 export interface Job extends JobKeyParts {
@@ -123,20 +119,12 @@ export function initialState(): SweepState {
   };
 }
 
-export function jobKey(plan: Pick<SweepPlan, 'methods'>, parts: JobKeyParts): string {
-  return `${methodLabelOf(plan.methods[parts.methodIndex])}/b${parts.budget}/s${parts.seed}`;
-}
-
 export function allJobKeyParts(plan: Pick<SweepPlan, 'methods' | 'budgets' | 'seeds'>): JobKeyParts[] {
   const parts: JobKeyParts[] = [];
   plan.methods.forEach((_, methodIndex) => {
     for (const budget of plan.budgets) for (const seed of plan.seeds) parts.push({ methodIndex, budget, seed });
   });
   return parts;
-}
-
-export function promptWorkflowId(sweepId: string, key: string, promptId: string): string {
-  return `${sweepId}/${key}/${promptId}`;
 }
 
 export function recordSuccess(state: SweepState, summary: PromptSummary, reused: boolean): void {

@@ -3,7 +3,7 @@
  * server (a test double) over real HTTP.
  */
 import { Gate } from '../../src/activities/gate';
-import { createActivities } from '../../src/activities';
+import { generateWith } from '../support/activities';
 import { openStore } from '../../src/store';
 import { fakeAgent } from '../support/agents';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
@@ -61,7 +61,7 @@ test('generate lets at most maxConcurrency requests reach one endpoint from this
   const tmp = tmpDir();
   try {
     const store = tmpStoreSpec(tmp.dir);
-    const { generate } = createActivities({ env: {} });
+    const generate = generateWith({});
     const agent = fakeAgent(fake.url, { maxConcurrency: 2 });
     const promptRef = await openStore(store).put('q?');
     const calls = Array.from({ length: 7 }, (_, i) =>

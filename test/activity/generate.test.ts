@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
+import { generateWith } from '../support/activities';
 import type { GenerateInput, StoreSpec } from '../../src/activities/types';
 import type { AgentConfig } from '../../src/config/schema';
 import { AGGREGATE_V1 } from '../../src/prompts';
@@ -52,7 +52,7 @@ async function input(
   };
 }
 
-const { generate } = createActivities({ env: { FAKE_KEY: 'sk-secret-123456' } });
+const generate = generateWith({ FAKE_KEY: 'sk-secret-123456' });
 
 describe('generate: happy path', () => {
   test('fresh call: stored text, preview, tokens, latency, finish reason, sampling parameters', async () => {
@@ -133,7 +133,7 @@ describe('generate: happy path', () => {
       await generate(await input(fakeAgent(keyed.url, { apiKeyEnv: 'FAKE_KEY' })));
       expect(keyed.requests()[0]!.authorization).toBe('Bearer sk-secret-123456');
       // a wrong key: 401 → non-retryable, and the key never appears in the message
-      const wrong = createActivities({ env: { FAKE_KEY: 'sk-wrong-987654' } });
+      const wrong = { generate: generateWith({ FAKE_KEY: 'sk-wrong-987654' }) };
       const f = await expectFailure(wrong.generate(await input(fakeAgent(keyed.url, { apiKeyEnv: 'FAKE_KEY' }))));
       expect(f).toMatchObject({ type: 'Unauthorized', nonRetryable: true });
       expect(f.message).toContain(`${keyed.url}/chat/completions`);
@@ -148,7 +148,7 @@ describe('generate: failures are classified', () => {
   const agent = (): AgentConfig => fakeAgent(fake.url, { name: 'alpha', timeoutSeconds: 0.5 });
 
   test('missing API key variable → MissingApiKey naming the variable and the agent, before any request', async () => {
-    const { generate: g } = createActivities({ env: {} });
+    const g = generateWith({});
     const f = await expectFailure(g(await input(fakeAgent(fake.url, { name: 'alpha', apiKeyEnv: 'ALPHA_KEY' }))));
     expect(f).toMatchObject({ type: 'MissingApiKey', nonRetryable: true });
     expect(f.message).toContain('ALPHA_KEY');

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
-import { createActivities } from '../../src/activities';
+import { createAgentQueueActivities, createMainQueueActivities } from '../../src/activities';
 import type { PlayContext, PlayInput, PlayOutput, StoreSpec } from '../../src/activities/types';
 import { deriveSeed } from '../../src/search/prng';
 import type { Action } from '../../src/search/types';
@@ -42,7 +42,8 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-const { play, putPlayContext } = createActivities({ env: {} });
+const { play } = createAgentQueueActivities({ env: {} });
+const { putPlayContext } = createMainQueueActivities();
 const fresh: Action = { id: 'r1', agent: 'a1', kind: 'fresh', inputs: [] };
 
 async function playInput(action: Action = fresh, inputRefs: string[] = [], seed = 5): Promise<PlayInput> {

@@ -4,8 +4,8 @@
  */
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
-import { defaultRewardBackends, type RewardRegistry } from '../../src/activities/rewards';
+import { createRewardScorer, sentenceChrf } from '../../src/rewards';
+import { scoreWith } from '../support/activities';
 import type { ScoreInput, StoreSpec } from '../../src/activities/types';
 import type { RewardSpec } from '../../src/config/schema';
 import { openStore } from '../../src/store';
@@ -47,7 +47,7 @@ async function input(reward: RewardSpec = httpSpec(), extra: Partial<ScoreInput>
   };
 }
 
-const { score } = createActivities({ env: { RM_KEY: 'rm-secret-abcdef' } });
+const score = scoreWith({ RM_KEY: 'rm-secret-abcdef' });
 
 describe('score with the http backend', () => {
   test('posts prompt, response, model, promptId, reference and returns the reward', async () => {
@@ -71,7 +71,7 @@ describe('score with the http backend', () => {
   });
 
   test('missing API key variable → MissingApiKey naming the variable', async () => {
-    const f = await expectFailure(createActivities({ env: {} }).score(await input(httpSpec({ apiKeyEnv: 'RM_KEY' }))));
+    const f = await expectFailure(scoreWith({})(await input(httpSpec({ apiKeyEnv: 'RM_KEY' }))));
     expect(f).toMatchObject({ type: 'MissingApiKey', nonRetryable: true });
     expect(f.message).toMatch(/RM_KEY.*not set/);
     expect(f.message).toContain(fake.url);
@@ -143,42 +143,31 @@ describe('score with the http backend', () => {
 });
 
 describe('reward backend registry', () => {
-  test('an unavailable backend → non-retryable ConfigError naming it', async () => {
-    const { score: s } = createActivities({ rewardBackends: { http: defaultRewardBackends.http } });
-    const f = await expectFailure(s(await input({ type: 'chrf', charOrder: 6, beta: 2 })));
+  test('an unknown backend → non-retryable ConfigError naming it and the available ones', async () => {
+    const f = await expectFailure(score(await input({ type: 'nope' } as unknown as RewardSpec)));
     expect(f).toMatchObject({ type: 'ConfigError', nonRetryable: true });
-    expect(f.message).toMatch(/reward backend "chrf" is not available \(available: http\)/);
+    expect(f.message).toMatch(/reward backend "nope" is not available \(available: http, vllm-reward, llm-judge, math-answer, chrf, weighted\)/);
   });
 
-  test('backends receive texts and a dispatch for composite rewards; non-finite rewards fail', async () => {
-    const seen: unknown[] = [];
-    const registry: RewardRegistry = {
-      ...defaultRewardBackends,
-      chrf: async (a) => {
-        seen.push({ prompt: a.prompt, response: a.response, reference: a.reference });
-        return 0.5;
-      },
-      weighted: async (a) => {
-        let sum = 0;
-        for (const c of a.spec.components) sum += c.weight * (await a.dispatch!(c.reward));
-        return sum;
-      },
-      'math-answer': async () => Number.NaN,
-    };
-    const { score: s } = createActivities({ rewardBackends: registry });
+  test('a composite reward scores its components through the same registry', async () => {
     const weighted: RewardSpec = {
       type: 'weighted',
       components: [
         { weight: 2, reward: { type: 'chrf', charOrder: 6, beta: 2 } },
         { weight: 1, reward: httpSpec() },
+        { weight: 0, reward: { type: 'math-answer' } }, // weight 0: never called (it would fail without a number)
       ],
     };
-    const out = await s(await input(weighted, { referenceRef: await put('cat') }));
+    const out = await score(await input(weighted, { referenceRef: await put('cat') }));
     expect(out.reward).toBeCloseTo(
-      2 * 0.5 + fakeRewardOf('[q=0.800] cat', { offset: 0.1, scale: 0.2, noise: 0.01, seed: 3 }),
+      2 * sentenceChrf('[q=0.800] cat', 'cat') + fakeRewardOf('[q=0.800] cat', { offset: 0.1, scale: 0.2, noise: 0.01, seed: 3 }),
       12,
     );
-    expect(seen).toEqual([{ prompt: 'Translate: chat', response: '[q=0.800] cat', reference: 'cat' }]);
+  });
+
+  test('a backend returning a non-finite number fails as MalformedResponse', async () => {
+    const real = createRewardScorer({ env: {} });
+    const s = scoreWith({}, async (spec, args) => (spec.type === 'math-answer' ? Number.NaN : real(spec, args)));
     const f = await expectFailure(s(await input({ type: 'math-answer' })));
     expect(f).toMatchObject({ type: 'MalformedResponse', nonRetryable: true });
     expect(f.message).toMatch(/math-answer.*NaN/);

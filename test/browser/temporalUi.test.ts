@@ -5,8 +5,9 @@
  *
  * Real pieces: `temporal server start-dev` WITH its UI (startDevServer), the project's workers,
  * two small sweeps against the fake model / reward servers. Chromium is Debian's
- * (/usr/bin/chromium, or $TOA_CHROMIUM); `bash scripts/ensure-chromium.sh` installs it. A missing
- * Chromium FAILS this test (it does not skip).
+ * (/usr/bin/chromium, or $TOA_CHROMIUM); `npm run setup -- --for-tests` (part of `npm test`)
+ * installs it with apt-get when it can, and otherwise says how. A missing Chromium FAILS this
+ * test (it does not skip).
  *
  * Screenshots go to test-artifacts/browser/ (git-ignored); their paths are printed.
  */
@@ -49,7 +50,7 @@ function chromiumMissing(): string | undefined {
   } catch {
     return (
       `Chromium not found (or not executable) at ${CHROMIUM}. This browser test needs it: ` +
-      `run \`bash scripts/ensure-chromium.sh\` as root (installs Debian's chromium package), ` +
+      `run \`npm run setup -- --for-tests\` as root (installs Debian's chromium package), ` +
       `or set TOA_CHROMIUM to a Chromium binary.`
     );
   }

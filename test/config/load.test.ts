@@ -4,7 +4,8 @@ import { checkSweepEnvironment, ConfigError, loadSweepFile, parseSweepText } fro
 import { sweepJsonSchema } from '../../src/config/jsonSchema';
 import { tmpDir } from '../support/tmp';
 
-const EXAMPLES = path.resolve(__dirname, '../../examples');
+const REPO = path.resolve(__dirname, '../..');
+const EXAMPLES = path.join(REPO, 'examples');
 
 const GOOD = `# a comment
 name: t
@@ -49,6 +50,8 @@ describe('examples', () => {
     expect(loaded.file).toBe(path.join(EXAMPLES, f));
     expect(loaded.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(path.isAbsolute(loaded.datasetPath)).toBe(true);
+    // The data ships with the repository (data/): no example reads a file outside it.
+    expect(path.relative(REPO, loaded.datasetPath)).toMatch(/^data\/[^/]+\.jsonl$/);
     expect(checkSweepEnvironment(loaded, { OPENAI_API_KEY: 'x' })).toEqual([]);
     for (const a of loaded.config.agents) expect(a.parameters).not.toBe(1e9); // parameter counts are set
   });

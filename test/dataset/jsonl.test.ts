@@ -11,7 +11,7 @@ import {
 } from '../../src/dataset/jsonl';
 import { tmpDir } from '../support/tmp';
 
-const DATA = path.resolve(__dirname, '../../../shared/datasets');
+const DATA = path.resolve(__dirname, '../../data');
 const GSM8K: DatasetReadSpec = { path: path.join(DATA, 'gsm8k.test.1319.jsonl'), referenceField: 'gold_answer' };
 
 async function readAll(spec: DatasetReadSpec, pageSize: number): Promise<{ items: DatasetItem[]; pages: DatasetPage[] }> {

@@ -13,7 +13,7 @@ import { fakeControl } from '../../src/testing';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TOA_BIN = path.join(ROOT, 'bin', 'toa.js');
 export const FAKE_CLI = path.join(ROOT, 'dist', 'testing', 'cli.js');
-export const GSM8K = '/work/shared/datasets/gsm8k.test.1319.jsonl';
+export const GSM8K = path.resolve(__dirname, '../../data/gsm8k.test.1319.jsonl');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -229,13 +229,9 @@ export async function startFake(
   return { proc, url: info.url, origin, control: fakeControl(origin) };
 }
 
-/** Copies the first `n` GSM8K test lines (or synthetic ones) into `dir/data.jsonl`. */
+/** Copies the first `n` GSM8K test lines (data/, shipped with the repository) into `dir/data.jsonl`. */
 export function writeDataset(dir: string, n: number, file = 'data.jsonl'): { path: string; ids: string[] } {
-  const lines = fs.existsSync(GSM8K)
-    ? fs.readFileSync(GSM8K, 'utf8').split('\n').filter(Boolean).slice(0, n)
-    : Array.from({ length: n }, (_, i) =>
-        JSON.stringify({ id: i, instruction: `What is ${i} + ${i}?`, gold_answer: String(2 * i) }),
-      );
+  const lines = fs.readFileSync(GSM8K, 'utf8').split('\n').filter(Boolean).slice(0, n);
   const p = path.join(dir, file);
   fs.writeFileSync(p, `${lines.join('\n')}\n`);
   return { path: p, ids: lines.map((l) => String((JSON.parse(l) as { id: unknown }).id)) };

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { methodLabelOf } from '../../src/search/methods';
 import type { AgentConfig, MethodSpec } from '../../src/config/schema';
 import { createPrng, createStrategy, deriveSeed, type Action } from '../../src/search';
+import { runSearch } from '../../src/search/driver';
 import { openStore, writeRecordAtomic } from '../../src/store';
 import { computeOf, type CallRecord } from '../../src/common/compute';
 import type { PromptRecord, RecordedResponse } from '../../src/common/records';
@@ -87,35 +88,31 @@ async function runOne(
   const rewardOf = new Map<string, number>();
   const calls: CallRecord[] = [];
   const meta = new Map<string, { ref: string; preview: string; latencyMs: number }>();
-  while (!strategy.done()) {
-    const actions: Action[] = strategy.next();
-    for (const a of actions) {
-      const base = AGENTS.find((x) => x.name === a.agent)!.quality;
-      const parent = a.inputs.length ? Math.max(...a.inputs.map((i) => rewardOf.get(i) ?? 0)) : base;
-      // refinements improve on their parent a little; everything is noisy
-      let reward = a.kind === 'fresh' ? base + (prng.next() - 0.5) * 0.1 : parent + (prng.next() - 0.35) * 0.04;
-      reward = Math.round(reward * 1e4) / 1e4;
-      // prompt p3 under ensemble is degenerate: every response gets the same reward (DPO tie)
-      if (label === 'ensemble' && prompt.id === 'p3') reward = 0.1;
-      rewardOf.set(a.id, reward);
-      const text = `[${a.agent} ${a.kind}${a.inputs.length ? ` of ${a.inputs.join(',')}` : ''}] answer ${a.id} to "${prompt.text}" (${label} b${budget} s${seed})`;
-      const ref = await put(text);
-      const promptTokens = 20 + (a.kind === 'fresh' ? 0 : 60);
-      const completionTokens = 40 + Math.floor(prng.next() * 60);
-      meta.set(a.id, { ref, preview: text.slice(0, 40), latencyMs: 100 + completionTokens });
-      calls.push({
-        actionId: a.id,
-        agent: a.agent,
-        ref,
-        preview: text.slice(0, 40),
-        latencyMs: 100,
-        promptTokens,
-        completionTokens,
-        reward,
-      });
-      strategy.observe({ actionId: a.id, reward, promptTokens, completionTokens });
-    }
-  }
+  const play = async (a: Action) => {
+    const base = AGENTS.find((x) => x.name === a.agent)!.quality;
+    const parent = a.inputs.length ? Math.max(...a.inputs.map((i) => rewardOf.get(i) ?? 0)) : base;
+    // refinements improve on their parent a little; everything is noisy
+    let reward = a.kind === 'fresh' ? base + (prng.next() - 0.5) * 0.1 : parent + (prng.next() - 0.35) * 0.04;
+    reward = Math.round(reward * 1e4) / 1e4;
+    // prompt p3 under ensemble is degenerate: every response gets the same reward (DPO tie)
+    if (label === 'ensemble' && prompt.id === 'p3') reward = 0.1;
+    rewardOf.set(a.id, reward);
+    const text = `[${a.agent} ${a.kind}${a.inputs.length ? ` of ${a.inputs.join(',')}` : ''}] answer ${a.id} to "${prompt.text}" (${label} b${budget} s${seed})`;
+    const promptTokens = 20 + (a.kind === 'fresh' ? 0 : 60);
+    const completionTokens = 40 + Math.floor(prng.next() * 60);
+    const ref = await put(text);
+    meta.set(a.id, { ref, preview: text.slice(0, 40), latencyMs: 100 + completionTokens });
+    calls.push({ actionId: a.id, agent: a.agent, ref, latencyMs: 100, promptTokens, completionTokens, reward });
+    return { actionId: a.id, reward, promptTokens, completionTokens };
+  };
+  // The project's one driver loop; plays run one after another in issue order (each waits for
+  // the previous), so the fixture is reproducible.
+  let previous: Promise<unknown> = Promise.resolve();
+  await runSearch(strategy, (a) => {
+    const p = previous.then(() => play(a));
+    previous = p;
+    return p;
+  });
   const result = strategy.result();
   const responses: RecordedResponse[] = result.responses.map((r) => ({ ...r, ...meta.get(r.id)! }));
   const best = responses.find((r) => r.id === result.bestId)!;
@@ -128,6 +125,7 @@ async function runOne(
     methodSpec: method,
     budget,
     seed,
+    searchSeed: seed,
     promptRef,
     result: { ...result, responses },
     compute: computeOf(calls, agentConfigs()),

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { chrfReward, corpusChrf, sentenceChrf } from '../../src/rewards/chrf';
+import { corpusChrf, sentenceChrf } from '../../src/rewards/chrf';
+import { scoreReward } from '../support/activities';
 import type { RewardSpec } from '../../src/config/schema';
 
 interface Case {
@@ -51,12 +52,12 @@ describe('chrf reward backend', () => {
   const spec: RewardSpec = { type: 'chrf', charOrder: 6, beta: 2 };
   it('returns the 0..100 sentence chrF against the reference', async () => {
     const c = fixture.sentence[0];
-    const v = await chrfReward({ spec, prompt: 'translate', response: c.hypothesis, reference: c.references[0], env: {} });
+    const v = await scoreReward({ spec, prompt: 'translate', response: c.hypothesis, reference: c.references[0], env: {} });
     expect(Math.abs(v - c.score)).toBeLessThan(1e-6);
-    await expect(chrfReward({ spec, prompt: 'p', response: 'same text', reference: 'same text', env: {} })).resolves.toBe(100);
+    await expect(scoreReward({ spec, prompt: 'p', response: 'same text', reference: 'same text', env: {} })).resolves.toBe(100);
   });
   it('missing reference -> non-retryable MissingReference naming the prompt', async () => {
-    await expect(chrfReward({ spec, prompt: 'p', response: 'r', promptId: 'wmt-42', env: {} })).rejects.toMatchObject({
+    await expect(scoreReward({ spec, prompt: 'p', response: 'r', promptId: 'wmt-42', env: {} })).rejects.toMatchObject({
       type: 'MissingReference',
       nonRetryable: true,
       message: expect.stringMatching(/wmt-42.*dataset\.referenceField/),

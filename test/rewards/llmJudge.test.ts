@@ -3,7 +3,8 @@
  * /v1/chat/completions endpoint, see httpDouble.ts), plus unit tests of the score parser.
  */
 import type { RewardSpec } from '../../src/config/schema';
-import { DEFAULT_RUBRIC, llmJudgeReward, normaliseJudgeScore, parseJudgeScore } from '../../src/rewards/llmJudge';
+import { DEFAULT_RUBRIC, normaliseJudgeScore, parseJudgeScore } from '../../src/rewards/llmJudge';
+import { scoreReward } from '../support/activities';
 import { closedPort, startHttpDouble, type HttpDouble } from './httpDouble';
 
 const completion = (content: string | null) => ({
@@ -72,7 +73,7 @@ describe('llm-judge backend (HTTP test double)', () => {
   });
   const env = { JUDGE_KEY: 'sk-secret-123' };
   const call = (s: RewardSpec = spec()) =>
-    llmJudgeReward({ spec: s, prompt: 'What is 2+2?', response: '4', env, promptId: 'p1' });
+    scoreReward({ spec: s, prompt: 'What is 2+2?', response: '4', env, promptId: 'p1' });
 
   it('sends a temperature-0 chat request with the rubric and returns the normalised score', async () => {
     srv.script({ body: completion('Correct and concise.\nScore: 8') });
@@ -137,10 +138,10 @@ describe('llm-judge backend (HTTP test double)', () => {
   });
 
   it('400 / 401 / 404 -> non-retryable, one line naming the URL, never the key', async () => {
-    for (const status of [400, 401, 404]) {
+    for (const [status, type] of [[400, 'BadRequest'], [401, 'Unauthorized'], [404, 'BadRequest']] as const) {
       srv.script({ status, body: { error: { message: 'bad key sk-secret-123' } } });
       const err = (await call().catch((e: unknown) => e)) as Error & { type: string; nonRetryable: boolean };
-      expect(err).toMatchObject({ type: 'HttpClientError', nonRetryable: true });
+      expect(err).toMatchObject({ type, nonRetryable: true });
       expect(err.message).toContain(`${srv.url}/v1/chat/completions`);
       expect(err.message).toContain(`HTTP ${status}`);
       expect(err.message).not.toContain('sk-secret-123');
@@ -158,16 +159,16 @@ describe('llm-judge backend (HTTP test double)', () => {
     await expect(call(spec({ timeoutSeconds: 0.3 }))).rejects.toMatchObject({ type: 'Timeout', nonRetryable: false });
   });
 
-  it('connection refused -> retryable ConnectionError', async () => {
+  it('connection refused -> retryable Unreachable', async () => {
     const port = await closedPort();
     await expect(call(spec({ baseURL: `http://127.0.0.1:${port}/v1` }))).rejects.toMatchObject({
-      type: 'ConnectionError',
+      type: 'Unreachable',
       nonRetryable: false,
     });
   });
 
   it('apiKeyEnv not set on the worker -> non-retryable MissingApiKey naming the variable', async () => {
-    await expect(llmJudgeReward({ spec: spec(), prompt: 'p', response: 'r', env: {} })).rejects.toMatchObject({
+    await expect(scoreReward({ spec: spec(), prompt: 'p', response: 'r', env: {} })).rejects.toMatchObject({
       type: 'MissingApiKey',
       nonRetryable: true,
       message: expect.stringContaining('JUDGE_KEY'),
@@ -177,7 +178,7 @@ describe('llm-judge backend (HTTP test double)', () => {
   it('caller cancellation is propagated, not turned into a retryable failure', async () => {
     srv.script({ delayMs: 1000, body: completion('Score: 5') });
     const ac = new AbortController();
-    const p = llmJudgeReward({ spec: spec(), prompt: 'p', response: 'r', env, signal: ac.signal });
+    const p = scoreReward({ spec: spec(), prompt: 'p', response: 'r', env, signal: ac.signal });
     setTimeout(() => ac.abort(new Error('activity cancelled')), 50);
     await expect(p).rejects.toThrow('activity cancelled');
   });

@@ -1,21 +1,21 @@
 /**
  * math-answer: extraction + normalisation on the REAL gold answers of GSM8K (1319 rows) and
- * MATH-500 (500 rows) from ../shared/datasets, plus hand-written model-style answers.
+ * MATH-500 (500 rows) shipped in data/, plus hand-written model-style answers.
  */
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import type { RewardSpec } from '../../src/config/schema';
+import { scoreReward } from '../support/activities';
 import {
   answersMatch,
   extractAnswer,
   lastBoxed,
-  mathAnswerReward,
   mathAnswerScore,
   normalizeAnswer,
   referenceAnswer,
 } from '../../src/rewards/mathAnswer';
 
-const DATASETS = join(__dirname, '..', '..', '..', 'shared', 'datasets');
+const DATASETS = join(__dirname, '..', '..', 'data');
 interface Row {
   id: string | number;
   gold_response: string;
@@ -27,43 +27,24 @@ const load = (file: string): Row[] =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Row);
 
-/**
- * Rows whose `gold_answer` disagrees with their own `gold_response`: DATA errors, not normaliser
- * gaps. In both, the solution ends with a negative `#### -N` but gold_answer lost the sign.
- * (Use dataset.referenceField: gold_response to score these rows correctly: referenceAnswer()
- * extracts the `#### -N` answer from a full solution.)
- */
-const EXCLUDED: Record<string, Record<string, { extracted: string; reason: string }>> = {
-  'gsm8k.test.1319.jsonl': {
-    '1113': { extracted: '-3', reason: 'temperature problem: solution "#### -3", gold_answer "3" (sign dropped)' },
-    '489': { extracted: '-10', reason: 'average temperature: solution "#### -10", gold_answer "10" (sign dropped)' },
-  },
-  'math500.test.jsonl': {},
-};
-
 describe.each([
   ['gsm8k.test.1319.jsonl', 1319],
   ['math500.test.jsonl', 500],
 ])('real gold answers: %s', (file, count) => {
   const present = existsSync(join(DATASETS, file));
   const rows = present ? load(file) : [];
-  const excluded = EXCLUDED[file];
 
   it('dataset is present with all rows', () => {
     expect(present).toBe(true);
     expect(rows.length).toBe(count);
   });
 
-  it('extract(gold_response) equals normalise(gold_answer) for every row (except listed data errors)', () => {
+  it('extract(gold_response) equals normalise(gold_answer) for every row', () => {
+    // No exceptions: the two GSM8K rows whose gold_answer had lost its minus sign (ids 1113, 489)
+    // are corrected in data/ (see data/README.md, "Corrections").
     const failures: string[] = [];
     for (const row of rows) {
       const got = extractAnswer(row.gold_response);
-      const ex = excluded[String(row.id)];
-      if (ex) {
-        // the data error is still there and still the only difference
-        if (got !== ex.extracted) failures.push(`${row.id}: excluded row changed, extracted ${JSON.stringify(got)}`);
-        continue;
-      }
       const ok =
         got !== undefined &&
         normalizeAnswer(got) === normalizeAnswer(row.gold_answer) &&
@@ -76,7 +57,6 @@ describe.each([
         );
     }
     expect(failures).toEqual([]);
-    expect(Object.keys(excluded).length).toBeLessThanOrEqual(2);
   });
 
   it('a full solution used as the reference scores its own solution 1 (every row)', () => {
@@ -189,7 +169,7 @@ describe('normalisation and matching', () => {
 describe('math-answer reward backend', () => {
   const spec: RewardSpec = { type: 'math-answer' };
   const call = (response: string, reference?: string, promptId = 'gsm8k-117') =>
-    mathAnswerReward({ spec, prompt: 'q', response, reference, promptId, env: {} });
+    scoreReward({ spec, prompt: 'q', response, reference, promptId, env: {} });
 
   it('1 for a match, 0 otherwise (including no answer at all)', async () => {
     await expect(call('2 * 3 = 6 pairs, 6 * 60 = 360. The answer is $360.', '360')).resolves.toBe(1);

@@ -3,8 +3,8 @@
  * /classify and /score endpoints, see httpDouble.ts; shapes from vLLM's protocol classes).
  */
 import type { RewardSpec } from '../../src/config/schema';
-import { extractVllmReward, vllmReward } from '../../src/rewards/vllmReward';
-import { parseRetryAfter } from '../../src/rewards/httpErrors';
+import { extractVllmReward } from '../../src/rewards/vllmReward';
+import { scoreReward } from '../support/activities';
 import { closedPort, startHttpDouble, type HttpDouble } from './httpDouble';
 
 const pooling = (data: unknown) => ({ id: 'pool-1', object: 'list', created: 1, model: 'rm', data: [{ index: 0, object: 'pooling', data }], usage: {} });
@@ -34,17 +34,6 @@ describe('extractVllmReward (response shapes)', () => {
   });
 });
 
-describe('parseRetryAfter', () => {
-  it('seconds, HTTP date, garbage', () => {
-    expect(parseRetryAfter('3')).toBe(3000);
-    const now = Date.parse('2025-01-01T00:00:00Z');
-    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:10 GMT', now)).toBe(10000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter(null)).toBeUndefined();
-    expect(parseRetryAfter('999999')).toBe(3_600_000);
-  });
-});
-
 describe('vllm-reward backend (HTTP test double)', () => {
   let srv: HttpDouble;
   beforeAll(async () => {
@@ -62,7 +51,7 @@ describe('vllm-reward backend (HTTP test double)', () => {
     ...over,
   });
   const call = (s: RewardSpec = spec(), env: NodeJS.ProcessEnv = {}) =>
-    vllmReward({ spec: s, prompt: 'Say hi', response: 'Hi!', env, promptId: 'p7' });
+    scoreReward({ spec: s, prompt: 'Say hi', response: 'Hi!', env, promptId: 'p7' });
 
   it('pooling: POST /pooling with chat messages, returns the scalar', async () => {
     srv.script({ body: pooling([4.5]) });
@@ -107,16 +96,16 @@ describe('vllm-reward backend (HTTP test double)', () => {
     }
   });
 
-  it('400 / 404 -> non-retryable HttpClientError, one line with the URL and the server message, no key', async () => {
+  it('400 / 404 -> non-retryable BadRequest, one line with the URL and the server message, no key', async () => {
     srv.script({ status: 404, body: { object: 'error', message: 'The model `x` does not exist.\nCheck k-123', code: 404 } });
     const err = (await call(spec({ apiKeyEnv: 'RM_KEY' }), { RM_KEY: 'k-123' }).catch((e: unknown) => e)) as Error;
-    expect(err).toMatchObject({ type: 'HttpClientError', nonRetryable: true });
-    expect(err.message).toContain(`POST ${srv.url}/pooling returned HTTP 404`);
+    expect(err).toMatchObject({ type: 'BadRequest', nonRetryable: true });
+    expect(err.message).toContain(`vllm-reward: POST ${srv.url}/pooling: HTTP 404`);
     expect(err.message).toContain('does not exist');
     expect(err.message).not.toContain('k-123');
     expect(err.message).not.toContain('\n');
     srv.script({ status: 400, body: { message: 'bad request' } });
-    await expect(call()).rejects.toMatchObject({ type: 'HttpClientError', nonRetryable: true });
+    await expect(call()).rejects.toMatchObject({ type: 'BadRequest', nonRetryable: true });
   });
 
   it('200 with a non-JSON body or the wrong shape -> non-retryable MalformedResponse', async () => {
@@ -137,10 +126,10 @@ describe('vllm-reward backend (HTTP test double)', () => {
     await expect(call(spec({ timeoutSeconds: 0.3 }))).rejects.toMatchObject({ type: 'Timeout', nonRetryable: false });
   });
 
-  it('connection refused -> retryable ConnectionError', async () => {
+  it('connection refused -> retryable Unreachable', async () => {
     const port = await closedPort();
     await expect(call(spec({ baseURL: `http://127.0.0.1:${port}` }))).rejects.toMatchObject({
-      type: 'ConnectionError',
+      type: 'Unreachable',
       nonRetryable: false,
     });
   });
@@ -148,7 +137,7 @@ describe('vllm-reward backend (HTTP test double)', () => {
   it('caller cancellation is propagated as is', async () => {
     srv.script({ delayMs: 1000, body: pooling(1) });
     const ac = new AbortController();
-    const p = vllmReward({ spec: spec(), prompt: 'p', response: 'r', env: {}, signal: ac.signal });
+    const p = scoreReward({ spec: spec(), prompt: 'p', response: 'r', env: {}, signal: ac.signal });
     setTimeout(() => ac.abort(new Error('activity cancelled')), 50);
     await expect(p).rejects.toThrow('activity cancelled');
   });

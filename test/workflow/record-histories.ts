@@ -1,8 +1,7 @@
 /**
  * Records the workflow histories that the replay tests replay. Not a test: run it by hand after
- * an intentional workflow change (and keep the old files when running executions may exist:
- * promptSearch-*-two-activities.json were recorded before the 'one-activity-per-play' patch and
- * must keep replaying; this script no longer produces them):
+ * an intentional workflow change. Keep the files of earlier releases (`*-v0.1.json`) while
+ * executions they started may be running: they must go on replaying.
  *   npx jest --testMatch '**\/record-histories.ts' --testPathIgnorePatterns '^$'
  */
 import * as path from 'node:path';
@@ -25,6 +24,7 @@ test('record histories', async () => {
     for (const [name, spec] of [
       ['toa', { type: 'toa', tau: 1, alpha: 0.1 }],
       ['moa', { type: 'moa', layers: 2 }],
+      ['sequential', { type: 'sequential' }],
     ] as const) {
       const id = `replay-${name}`;
       await h.env.client.workflow.execute(promptSearch, {

@@ -1,15 +1,17 @@
 /**
  * Determinism guard: histories recorded from real runs (test/fixtures/histories) must replay
  * against the current workflow code. A change that breaks this needs `patched()` (running
- * executions may exist), and new histories recorded with test/workflow/record-histories.ts
- * (keeping the old ones, which must go on replaying).
+ * executions may exist), and new histories recorded with test/workflow/record-histories.ts,
+ * keeping the old ones (`*-v0.1.json`: recorded by the previous release), which must go on replaying.
  */
 import * as path from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { workflowBundle } from '../../src/worker/run';
-import { ONE_ACTIVITY_PER_PLAY } from '../../src/workflows/promptSearch';
+import { ONE_ACTIVITY_PER_PLAY, PER_PROMPT_SEARCH_SEED } from '../../src/workflows/promptSearch';
+import { sequentialRounds } from '../../src/search/baselines/sequential';
+import { promptSearchSeed } from '../../src/search/prng';
 
 // Built with @temporalio/proto's own classes: the SDK's JSON parser trips over the two protobufjs
 // copies npm installs beside each other here ("type must be a Type").
@@ -18,31 +20,40 @@ const historyOf = (json: unknown) => temporal.api.history.v1.History.fromObject(
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
-test('every workflow type has a recorded history, from before and after each patch', () => {
-  expect(files).toEqual(
-    expect.arrayContaining([
-      'promptSearch-toa.json',
+test('every workflow type has a recorded history, from this release and from the previous one', () => {
+  expect(files.sort()).toEqual(
+    [
+      'promptSearch-moa-v0.1.json',
       'promptSearch-moa.json',
-      'promptSearch-toa-two-activities.json',
-      'promptSearch-moa-two-activities.json',
+      'promptSearch-sequential-v0.1.json',
+      'promptSearch-sequential.json',
+      'promptSearch-toa-v0.1.json',
+      'promptSearch-toa.json',
+      'sweep-v0.1.json',
       'sweep.json',
-    ]),
+    ].sort(),
   );
 });
 
-type Ev = { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: Array<{ data?: string }> }> }; activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } };
+type Ev = {
+  markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: Array<{ data?: string }> }> };
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+};
 const eventsOf = (file: string): Ev[] => JSON.parse(readFileSync(path.join(DIR, file), 'utf8')).events;
 const activityTypes = (file: string) => new Set(eventsOf(file).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean));
-const patchIds = (file: string) =>
+const patches = (file: string) =>
   eventsOf(file)
     .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-    .map((e) => (JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!, 'base64').toString()) as { id: string }).id);
+    .map((e) => JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!, 'base64').toString()) as { id: string; deprecated: boolean });
 
-test.each(['toa', 'moa'])('promptSearch %s: the old history is the two-activity path, the new one the patched path', (m) => {
-  expect(activityTypes(`promptSearch-${m}-two-activities.json`)).toEqual(new Set(['generate', 'score', 'writePromptRecord']));
-  expect(patchIds(`promptSearch-${m}-two-activities.json`)).toEqual([]);
+test.each(['toa', 'moa', 'sequential'])('promptSearch %s: the previous release wrote the one-play patch; this one deprecates it and seeds per prompt', (m) => {
+  expect(activityTypes(`promptSearch-${m}-v0.1.json`)).toEqual(new Set(['play', 'writePromptRecord']));
+  expect(patches(`promptSearch-${m}-v0.1.json`)).toEqual([{ id: ONE_ACTIVITY_PER_PLAY, deprecated: false }]);
   expect(activityTypes(`promptSearch-${m}.json`)).toEqual(new Set(['play', 'writePromptRecord']));
-  expect(patchIds(`promptSearch-${m}.json`)).toEqual([ONE_ACTIVITY_PER_PLAY]);
+  expect(patches(`promptSearch-${m}.json`)).toEqual([
+    { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
+    { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
+  ]);
 });
 
 test.each(files)('%s replays deterministically', async (file) => {
@@ -57,4 +68,33 @@ test('a history from different code is detected (the check can fail)', async () 
   const scheduled = history.events.find((e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes);
   scheduled.activityTaskScheduledEventAttributes.activityType = { name: 'somethingElse' };
   await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyOf(history), 'tampered')).rejects.toThrow(/Nondeterminism|determinism/i);
+});
+
+test('the sequential histories exercise both branches of the per-prompt seed patch', () => {
+  type Sched = { activityTaskScheduledEventAttributes?: { activityType?: { name?: string }; input?: { payloads?: Array<{ data?: string }> } } };
+  type Played = { id: string; agent: string; kind: string; inputs: string[] };
+  /** The rounds a sequential run played: each fresh answer opens a round, each refinement extends its input's round. */
+  const roundsOf = (file: string): string[][] => {
+    const actions = (JSON.parse(readFileSync(path.join(DIR, file), 'utf8')).events as Sched[])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'play')
+      .map((a) => (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!, 'base64').toString()) as { action: Played }).action)
+      .sort((x, y) => Number(x.id.slice(1)) - Number(y.id.slice(1)));
+    const roundOf = new Map<string, string[]>();
+    const rounds: string[][] = [];
+    for (const a of actions) {
+      const round = a.kind === 'fresh' ? (rounds.push([]), rounds[rounds.length - 1]!) : roundOf.get(a.inputs[0]!)!;
+      round.push(a.agent);
+      roundOf.set(a.id, round);
+    }
+    return rounds;
+  };
+  // Both were recorded with run seed 3 on prompt "p1" and agents agent1..agent3 (record-histories.ts).
+  const agents = ['agent1', 'agent2', 'agent3'];
+  const old = roundsOf('promptSearch-sequential-v0.1.json');
+  const now = roundsOf('promptSearch-sequential.json');
+  expect(old).toEqual(sequentialRounds(agents, 6, 3));
+  expect(now).toEqual(sequentialRounds(agents, 8, promptSearchSeed(3, 'p1')));
+  // The two seeds give different orders, so replaying either history down the wrong branch would diverge.
+  expect(sequentialRounds(agents, 6, 3)).not.toEqual(sequentialRounds(agents, 6, promptSearchSeed(3, 'p1')));
 });

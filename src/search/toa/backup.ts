@@ -1,5 +1,5 @@
 /**
- * Back-up (toa-algorithm.md, "One play", step 4), plus the virtual loss used only when
+ * Back-up (docs/algorithm.md, "One play" > "Back up"), plus the virtual loss used only when
  * several plays are in flight.
  */
 import { addResponseNode, type ToaTree } from './tree';

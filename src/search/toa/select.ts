@@ -1,5 +1,5 @@
 /**
- * Selection (toa-algorithm.md, "One play", step 1): from the root, repeatedly
+ * Selection (docs/algorithm.md, "One play" > "Select"): from the root, repeatedly
  *   (a) add the lazy fresh children of a response node reached with visits == 1,
  *   (b) stop at the first node that is not fully expanded (always a model node),
  *   (c) otherwise move to the best child.

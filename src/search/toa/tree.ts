@@ -1,5 +1,5 @@
 /**
- * The TOA tree as plain data (see /work/shared/toa-algorithm.md, "Tree").
+ * The TOA tree as plain data (see docs/algorithm.md, "The tree" and "Layers and width").
  *
  * Three node types alternate below the root: root -> model nodes -> response nodes -> model
  * nodes -> ... A model node is an action ("agent m answers fresh" or "agent m refines the

@@ -62,18 +62,25 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
     },
     result: () => strategy.result(),
   };
-  const { result } = await runSearch(
-    checked,
-    async (a) => ({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 }),
-    {
-      nextCompletion(inFlight) {
-        if (++steps > maxSteps) throw new Error('drive: too many steps');
-        maxInFlight = Math.max(maxInFlight, inFlight.size);
-        const outstanding = [...inFlight.keys()].map((id) => byId.get(id)!);
-        return [...inFlight.values()][pick(outstanding)]!;
-      },
-    },
-  );
+  // Plays complete when this driver says so: one at a time, in the order `pick` chooses among
+  // the outstanding ones, each after the search has fully reacted to the previous one.
+  const pending: Array<{ action: Action; settle: () => void }> = [];
+  let finished = false;
+  const running = runSearch(checked, (a) =>
+    new Promise((resolve) => {
+      pending.push({ action: a, settle: () => resolve({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 }) });
+    }),
+  ).finally(() => (finished = true));
+  running.catch(() => undefined);
+  const settled = () => new Promise<void>((r) => setImmediate(r)); // every microtask of the search has run
+  for (await settled(); !finished; await settled()) {
+    if (++steps > maxSteps) throw new Error('drive: too many steps');
+    if (pending.length === 0) break; // the search is stuck or failed: `running` says which
+    maxInFlight = Math.max(maxInFlight, pending.length);
+    const [next] = pending.splice(pick(pending.map((p) => p.action)), 1);
+    next!.settle();
+  }
+  const { result } = await running;
   if (strategy.next().length !== 0) throw new Error('drive: next() proposed actions after done()');
   return { actions, batches, observed, result, maxInFlight };
 }

@@ -1,17 +1,16 @@
 /**
  * JSON over HTTP for reward backends and other non-OpenAI endpoints, with every failure
- * classified (see errors.ts). Uses Node's global fetch; the caller passes its cancellation signal.
+ * classified (see ./failures.ts). Uses Node's global fetch; the caller passes its cancellation signal.
  */
 import {
   configError,
   malformedResponse,
-  missingApiKey,
   oneLine,
   statusFailure,
   timeoutFailure,
   transportFailure,
   type CallSite,
-} from './errors';
+} from './failures';
 import { startDeadline } from './deadline';
 
 export interface PostJsonOptions {
@@ -27,8 +26,8 @@ export interface PostJsonOptions {
 /**
  * POSTs `body` as JSON and returns the parsed JSON answer. Throws classified ApplicationFailures
  * (retryable for 429 / 5xx / timeouts / connection errors, non-retryable for other 4xx and
- * answers that are not JSON). If `signal` aborts, the fetch error is rethrown as it is, for the
- * caller (withCallContext) to turn into a cancellation.
+ * answers that are not JSON). If `signal` aborts, its reason is thrown as it is, for the caller
+ * (withCallContext) to turn into a cancellation.
  */
 export async function postJson(site: CallSite, body: unknown, opts: PostJsonOptions): Promise<unknown> {
   const s: CallSite = { ...site, method: 'POST', secrets: [...(site.secrets ?? []), opts.apiKey] };
@@ -50,7 +49,7 @@ export async function postJson(site: CallSite, body: unknown, opts: PostJsonOpti
     resHeaders = res.headers;
     text = await res.text();
   } catch (err) {
-    if (opts.signal?.aborted) throw err;
+    if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     if (deadline.expired) throw timeoutFailure(s, opts.timeoutMs);
     throw transportFailure(s, err, opts.timeoutMs);
   } finally {
@@ -62,12 +61,4 @@ export async function postJson(site: CallSite, body: unknown, opts: PostJsonOpti
   } catch (err) {
     throw malformedResponse(s, `body is not valid JSON (${(err as Error).message}): ${JSON.stringify(oneLine(text, 120))}`);
   }
-}
-
-/** Reads the API key named by `apiKeyEnv` (if any) from `env`; MissingApiKey when named but unset. */
-export function readApiKey(env: NodeJS.ProcessEnv, apiKeyEnv: string | undefined, who: string): string | undefined {
-  if (!apiKeyEnv) return undefined;
-  const v = env[apiKeyEnv];
-  if (v === undefined || v.trim() === '') throw missingApiKey(apiKeyEnv, who);
-  return v.trim();
 }

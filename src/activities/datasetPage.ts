@@ -1,21 +1,15 @@
 /**
- * Activities that keep the sweep's books: paging the dataset into the response store, and
- * writing each finished prompt's record. Both are idempotent, so Temporal may retry them freely.
+ * The `loadDatasetPage` activity: reads one page of the dataset into the response store (the
+ * dataset never travels in workflow input) and reports which of its jobs already have a record.
+ * Idempotent, so Temporal may retry it freely.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import { openStore } from '../store';
-import { readRecord, writeRecordAtomic } from '../store/records';
+import { failure } from '../common/failures';
+import { summaryOf, type PromptRecord } from '../common/records';
+import { promptWorkflowId } from '../common/workflowIds';
 import { readDatasetPage } from '../dataset/jsonl';
-import type { DatasetPageInput, DatasetPageItem, DatasetPageOutput, WritePromptRecordInput } from '../workflows/activityTypes';
-import { summaryOf, type PromptRecord, type PromptSummary } from '../common/records';
-import { buildPromptRecord } from './promptRecord';
-import { promptWorkflowId } from '../workflows/sweepState';
-
-export async function writePromptRecord(input: WritePromptRecordInput): Promise<{ path: string; summary: PromptSummary }> {
-  const record = await buildPromptRecord(input, openStore(input.store));
-  const { path } = await writeRecordAtomic(input.recordsDir, record.workflowId, record);
-  return { path, summary: summaryOf(record, path) };
-}
+import { openStore } from '../store';
+import { readRecord } from '../store/records';
+import type { DatasetPageInput, DatasetPageItem, DatasetPageOutput } from './types';
 
 export async function loadDatasetPage(input: DatasetPageInput): Promise<DatasetPageOutput> {
   let page: Awaited<ReturnType<typeof readDatasetPage>>;
@@ -23,7 +17,7 @@ export async function loadDatasetPage(input: DatasetPageInput): Promise<DatasetP
     page = await readDatasetPage(input.dataset, { cursor: input.cursor, pageSize: input.pageSize });
   } catch (err) {
     // A missing or unreadable dataset is not fixed by retrying.
-    throw ApplicationFailure.nonRetryable(`dataset ${input.dataset.path}: ${(err as Error).message}`, 'DatasetError');
+    throw failure('DatasetError', `dataset ${input.dataset.path}: ${(err as Error).message}`);
   }
   const store = openStore(input.store);
   const items: DatasetPageItem[] = [];

@@ -1,34 +1,25 @@
 /**
- * Error classification shared by every activity that calls an HTTP endpoint (model sampling,
- * reward backends). Temporal owns retries, so each failure is thrown as an ApplicationFailure
- * whose retryability is decided here:
+ * THE classifier for every HTTP call the workers make (model sampling, LLM judges, reward
+ * servers). Temporal owns retries, so each failure leaves here as an ApplicationFailure whose type
+ * comes from the one vocabulary in src/common/failures.ts, and whose retryability follows from it:
  *
- *   retryable      RateLimited (429), ServerError (5xx except 501), Timeout (408, client-side
- *                  timeouts), Unreachable (connection refused / reset / DNS / socket closed).
- *                  A Retry-After (or retry-after-ms) header becomes `nextRetryDelay`, which
- *                  Temporal uses instead of its backoff for that attempt.
- *   non-retryable  BadRequest (other 4xx, 501), Unauthorized (401, 403), MalformedResponse
- *                  (a 2xx answer that is not valid JSON or lacks / mistypes a field),
- *                  MissingApiKey, ConfigError (bad template, bad input, unknown backend),
- *                  StoreError (missing or damaged text in the response store).
+ *   retryable      RateLimited (429), ServerError (5xx except 501; 425 Too Early), Timeout (408,
+ *                  client-side timeouts), Unreachable (refused / reset / DNS / socket closed).
+ *                  `retry-after-ms` (OpenAI) or `Retry-After` (seconds or HTTP date) becomes
+ *                  `nextRetryDelay`, which Temporal uses instead of its backoff for that attempt.
+ *   non-retryable  BadRequest (other 4xx, 501), Unauthorized (401, 403), MalformedResponse (a 2xx
+ *                  answer that is not valid JSON or lacks / mistypes a field), MissingApiKey,
+ *                  ConfigError.
  *
- * Messages are one line, name the endpoint (method + URL) and the problem, and never contain
- * an API key: every message passes through `redact` with the secrets of the call.
+ * Messages are one line and name the endpoint (method + URL) and the problem. They reach
+ * workflow histories, logs and the UI, so nothing secret may be in them: API keys are replaced by
+ * `***` wherever they appear (also in echoed bodies), and URLs are shown without user info and
+ * with query values hidden (`?key=***`).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 
-export const RETRYABLE_TYPES = ['RateLimited', 'ServerError', 'Timeout', 'Unreachable'] as const;
-export const NON_RETRYABLE_TYPES = [
-  'BadRequest',
-  'Unauthorized',
-  'MalformedResponse',
-  'MissingApiKey',
-  'ConfigError',
-  'StoreError',
-] as const;
-export type RetryableType = (typeof RETRYABLE_TYPES)[number];
-export type NonRetryableType = (typeof NON_RETRYABLE_TYPES)[number];
+import { failure, type NonRetryableFailure, type RetryableFailure } from '../common/failures';
 
 /** Who is calling what: used in every message. */
 export interface CallSite {
@@ -91,8 +82,27 @@ export function retryAfterMs(headers: HeaderLike, nowMs: number = Date.now()): n
   return undefined;
 }
 
+/**
+ * A URL as it may appear in messages: no user info, query values hidden. (A key passed as
+ * `?key=...` or `https://user:pass@host` must not reach a workflow history.)
+ */
+export function safeUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?***');
+  }
+  if (u.username || u.password) {
+    u.username = '***';
+    u.password = '';
+  }
+  for (const key of [...u.searchParams.keys()]) u.searchParams.set(key, '***');
+  return u.toString().replace(/%2A%2A%2A/g, '***');
+}
+
 function at(site: CallSite): string {
-  return `${site.what}: ${site.method ?? 'POST'} ${site.url}`;
+  return `${site.what}: ${site.method ?? 'POST'} ${safeUrl(site.url)}`;
 }
 
 function finish(site: CallSite, message: string): string {
@@ -101,27 +111,19 @@ function finish(site: CallSite, message: string): string {
 
 function retryable(
   site: CallSite,
-  type: RetryableType,
+  type: RetryableFailure,
   message: string,
   extra?: { nextRetryDelayMs?: number; status?: number; cause?: Error },
 ): ApplicationFailure {
-  return ApplicationFailure.create({
-    message: finish(site, message),
-    type,
-    nonRetryable: false,
-    nextRetryDelay: extra?.nextRetryDelayMs,
-    details: [{ url: site.url, status: extra?.status }],
+  return failure(type, finish(site, message), {
+    nextRetryDelayMs: extra?.nextRetryDelayMs,
+    details: [{ url: safeUrl(site.url), status: extra?.status }],
     cause: extra?.cause,
   });
 }
 
-function nonRetryable(site: CallSite | undefined, type: NonRetryableType, message: string, status?: number): ApplicationFailure {
-  return ApplicationFailure.create({
-    message: site ? finish(site, message) : oneLine(message, 600),
-    type,
-    nonRetryable: true,
-    details: site ? [{ url: site.url, status }] : undefined,
-  });
+function nonRetryable(site: CallSite | undefined, type: NonRetryableFailure, message: string, status?: number): ApplicationFailure {
+  return failure(type, site ? finish(site, message) : oneLine(message, 600), site ? { details: [{ url: safeUrl(site.url), status }] } : {});
 }
 
 /** The server's own explanation from an error body (OpenAI `{error:{message}}`, `{error}`, `{message}`, `{detail}`, or text). */
@@ -154,18 +156,18 @@ export function serverMessage(body: unknown): string {
 export function statusFailure(site: CallSite, status: number, headers?: HeaderLike, body?: unknown): ApplicationFailure {
   const detail = serverMessage(body);
   const tail = detail ? `: ${detail}` : '';
-  if (status === 429 || status === 408 || (status >= 500 && status !== 501)) {
+  if (status === 429 || status === 408 || status === 425 || (status >= 500 && status !== 501)) {
     const delay = retryAfterMs(headers);
     const after = delay !== undefined ? `; retry after ${formatMs(delay)} (Retry-After)` : '';
-    const type: RetryableType = status === 429 ? 'RateLimited' : status === 408 ? 'Timeout' : 'ServerError';
-    const label = status === 429 ? 'rate limited' : status === 408 ? 'request timeout' : 'server error';
+    const type: RetryableFailure = status === 429 ? 'RateLimited' : status === 408 ? 'Timeout' : 'ServerError';
+    const label = status === 429 ? 'rate limited' : status === 408 ? 'request timeout' : status === 425 ? 'too early' : 'server error';
     return retryable(site, type, `${at(site)}: HTTP ${status} (${label})${tail}${after}`, { nextRetryDelayMs: delay, status });
   }
   if (status === 401 || status === 403) {
     return nonRetryable(site, 'Unauthorized', `${at(site)}: HTTP ${status} (check the API key)${tail}`, status);
   }
   if (status >= 400) {
-    const hint = status === 404 ? ' (wrong base URL or model name?)' : '';
+    const hint = status === 404 ? ' (wrong base URL or model name?)' : status === 501 ? ' (not implemented by this server)' : '';
     return nonRetryable(site, 'BadRequest', `${at(site)}: HTTP ${status}${hint}${tail}`, status);
   }
   // 1xx/3xx that fetch did not follow: not something waiting fixes.
