@@ -29,6 +29,8 @@ describe('docs/sweep-file.md', () => {
       'ensemble',
       'sequential',
       'moa',
+      'abmcts',
+      'toa-plus',
       'math-answer',
       'chrf',
       'vllm-reward',
