@@ -47,7 +47,10 @@ export const LANDSCAPES: Landscape[] = [
       'sim-noisy': { quality: 0.35, noise: 0.3, carry: 0.5, gain: -0.1 },
       'sim-weak': { quality: 0.2, noise: 0.1, carry: 0.5, gain: -0.1 },
     },
-    optimum: { trueQuality: 0.75, how: 'fresh samples of sim-strong (0.6 + 0.15); a refinement of q gives at most 0.5q + 0.5·quality - 0.1 + noise < q' },
+    optimum: {
+      trueQuality: 0.75,
+      how: 'fresh samples of sim-strong (0.6 + 0.15); a refinement of q gives at most 0.5q + 0.5·quality - 0.1 + noise < q',
+    },
   },
   {
     name: 'aggregate-helps',
@@ -59,7 +62,10 @@ export const LANDSCAPES: Landscape[] = [
       'sim-c': { quality: 0.4, noise: 0.25, carry: 0.8, gain: 0.0, synergy: 0.06 },
       'sim-d': { quality: 0.5, noise: 0.1, carry: 0.8, gain: 0.0, synergy: 0.06 },
     },
-    optimum: { trueQuality: 1.0, how: 'repeated aggregation of answers by 3-4 different agents (+0.12 to +0.18 per step); fresh answers stop at 0.65, refinement fixed points at 0.5' },
+    optimum: {
+      trueQuality: 1.0,
+      how: 'repeated aggregation of answers by 3-4 different agents (+0.12 to +0.18 per step); fresh answers stop at 0.65, refinement fixed points at 0.5',
+    },
   },
   {
     name: 'one-strong',

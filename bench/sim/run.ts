@@ -32,7 +32,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const ci = (xs: number[]) => {
   const m = mean(xs);
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
-  return 1.96 * sd / Math.sqrt(xs.length);
+  return (1.96 * sd) / Math.sqrt(xs.length);
 };
 
 for (const l of lands) {

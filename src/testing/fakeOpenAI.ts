@@ -213,7 +213,11 @@ export function answerQuality(spec: FakeModelSpec, inputs: readonly AnswerInput[
   if (inputs.length > 0) {
     const carry = spec.carry ?? 0.7;
     const authors = new Set(inputs.map((i) => i.author)).size;
-    q = carry * Math.max(...inputs.map((i) => i.q)) + (1 - carry) * quality + (spec.gain ?? 0.05) + (spec.synergy ?? 0) * (authors - 1);
+    q =
+      carry * Math.max(...inputs.map((i) => i.q)) +
+      (1 - carry) * quality +
+      (spec.gain ?? 0.05) +
+      (spec.synergy ?? 0) * (authors - 1);
   }
   return clamp01(q + noise * (2 * u - 1));
 }

@@ -18,7 +18,17 @@ describe('fake model landscapes', () => {
   test('the quality rule: carry·max + (1 − carry)·quality + gain + synergy·(authors − 1) + noise', () => {
     const spec = { quality: 0.5, noise: 0.1, carry: 0.8, gain: 0.02, synergy: 0.06 };
     // u = 0.5: no noise. Three inputs, two authors: .8·.7 + .2·.5 + .02 + .06 = .74
-    expect(answerQuality(spec, [{ q: 0.7, author: 'a' }, { q: 0.6, author: 'b' }, { q: 0.2, author: 'a' }], 0.5)).toBeCloseTo(0.74, 12);
+    expect(
+      answerQuality(
+        spec,
+        [
+          { q: 0.7, author: 'a' },
+          { q: 0.6, author: 'b' },
+          { q: 0.2, author: 'a' },
+        ],
+        0.5,
+      ),
+    ).toBeCloseTo(0.74, 12);
     // One author: no synergy (a refinement).
     expect(answerQuality(spec, [{ q: 0.7, author: 'a' }], 0.5)).toBeCloseTo(0.68, 12);
     // Fresh: quality ± noise, clamped.
@@ -40,7 +50,13 @@ describe('fake model landscapes', () => {
     try {
       const client = new OpenAI({ baseURL: fake.url, apiKey: 'test' });
       const ask = async (content: string) => {
-        const r = await client.chat.completions.create({ model: 'agg', messages: [{ role: 'system', content }, { role: 'user', content: 'Task' }] });
+        const r = await client.chat.completions.create({
+          model: 'agg',
+          messages: [
+            { role: 'system', content },
+            { role: 'user', content: 'Task' },
+          ],
+        });
         return answerInputs(r.choices[0]!.message.content!)[0]!;
       };
       const refine = await ask('[q=0.600] m1 answer a: x');

@@ -103,7 +103,9 @@ export function createAbmctsStrategy(opts: AbmctsOptions): AbmctsStrategy {
   }
   const prng = createPrng(opts.seed);
   const ledger = createLedger(opts.budget);
-  const nodes: AbmctsNode[] = [{ id: 'root', parent: -1, children: [], self: emptyStats(), gen: emptyStats(), cont: emptyStats() }];
+  const nodes: AbmctsNode[] = [
+    { id: 'root', parent: -1, children: [], self: emptyStats(), gen: emptyStats(), cont: emptyStats() },
+  ];
   const agentScores: Record<string, number[]> = Object.fromEntries(opts.agents.map((a) => [a, []]));
   const agentStats: Record<string, ScoreStats> = Object.fromEntries(opts.agents.map((a) => [a, emptyStats()]));
   /** Action id → the node it expands. */
@@ -169,7 +171,16 @@ export function createAbmctsStrategy(opts: AbmctsOptions): AbmctsStrategy {
       const self = emptyStats();
       addScore(self, s);
       const index = nodes.length;
-      nodes.push({ id: action.id, parent, children: [], agent: action.agent, score: s, self, gen: emptyStats(), cont: emptyStats() });
+      nodes.push({
+        id: action.id,
+        parent,
+        children: [],
+        agent: action.agent,
+        score: s,
+        self,
+        gen: emptyStats(),
+        cont: emptyStats(),
+      });
       nodes[parent]!.children.push(index);
       agentScores[action.agent]!.push(s);
       addScore(agentStats[action.agent]!, s);

@@ -38,13 +38,16 @@ export const abmctsMethod = defineMethod({
         .enum(['gaussian', 'beta'])
         .default('gaussian')
         .describe('Score model: Normal with a Normal-Inverse-χ² prior (TreeQuest default) or Beta'),
-      gaussianPrior: gaussianPriorSchema.default(DEFAULT_GAUSSIAN_PRIOR).describe('NIX prior (m, kappa, nu, tauSquare); default 0, 1, 1, 0.1'),
+      gaussianPrior: gaussianPriorSchema
+        .default(DEFAULT_GAUSSIAN_PRIOR)
+        .describe('NIX prior (m, kappa, nu, tauSquare); default 0, 1, 1, 0.1'),
       betaPrior: betaPriorSchema.default(DEFAULT_BETA_PRIOR).describe('Beta prior (a, b); default Jeffreys 0.5, 0.5'),
       rewardRange: rewardRangeSchema.default([0, 1]),
     })
     .strict(),
   create(spec, ctx) {
-    const prior: Prior = spec.dist === 'beta' ? { dist: 'beta', prior: spec.betaPrior } : { dist: 'gaussian', prior: spec.gaussianPrior };
+    const prior: Prior =
+      spec.dist === 'beta' ? { dist: 'beta', prior: spec.betaPrior } : { dist: 'gaussian', prior: spec.gaussianPrior };
     return createAbmctsStrategy({
       agents: ctx.agents,
       budget: ctx.budget,

@@ -52,7 +52,8 @@ function validate(agents: string[], budget: number, seed: number): void {
   if (!Array.isArray(agents) || agents.length === 0) throw new Error('at least one agent is required');
   const seen = new Set<string>();
   for (const a of agents) {
-    if (typeof a !== 'string' || a.length === 0) throw new Error(`agent names must be non-empty strings, got ${JSON.stringify(a)}`);
+    if (typeof a !== 'string' || a.length === 0)
+      throw new Error(`agent names must be non-empty strings, got ${JSON.stringify(a)}`);
     if (seen.has(a)) throw new Error(`duplicate agent "${a}"`);
     seen.add(a);
   }

@@ -15,8 +15,16 @@ export const toaPlusMethod = defineMethod({
     .object({
       type: z.literal('toa-plus'),
       label: methodLabelSchema,
-      aggregate: z.boolean().default(true).describe("Aggregation actions: an agent synthesises each agent's best response so far"),
-      aggregateInputs: z.number().int().min(2).optional().describe('Most inputs of an aggregation (default: the number of agents)'),
+      aggregate: z
+        .boolean()
+        .default(true)
+        .describe("Aggregation actions: an agent synthesises each agent's best response so far"),
+      aggregateInputs: z
+        .number()
+        .int()
+        .min(2)
+        .optional()
+        .describe('Most inputs of an aggregation (default: the number of agents)'),
       refine: z.boolean().default(true).describe('Refinement actions (of the best response so far)'),
       explore: z
         .enum(['mean', 'thompson'])

@@ -83,9 +83,13 @@ export function createToaPlusStrategy(opts: ToaPlusOptions): ToaPlusStrategy {
   if (opts.lead !== undefined && !opts.agents.includes(opts.lead))
     throw new Error(`TOA+ lead "${opts.lead}" is not one of the agents (${opts.agents.join(', ')})`);
   const maxInputs = opts.aggregateInputs ?? Math.max(2, opts.agents.length);
-  if (!Number.isInteger(maxInputs) || maxInputs < 2) throw new Error(`TOA+ aggregateInputs must be an integer >= 2, got ${maxInputs}`);
+  if (!Number.isInteger(maxInputs) || maxInputs < 2)
+    throw new Error(`TOA+ aggregateInputs must be an integer >= 2, got ${maxInputs}`);
   const kinds = KINDS.filter(
-    (k) => k === 'fresh' || (k === 'refine' && opts.refine !== false) || (k === 'aggregate' && opts.aggregate !== false && opts.agents.length >= 2),
+    (k) =>
+      k === 'fresh' ||
+      (k === 'refine' && opts.refine !== false) ||
+      (k === 'aggregate' && opts.aggregate !== false && opts.agents.length >= 2),
   );
   const prng = createPrng(opts.seed);
   const ledger = createLedger(opts.budget);
@@ -125,7 +129,11 @@ export function createToaPlusStrategy(opts: ToaPlusOptions): ToaPlusStrategy {
       const pooled = mergeArms(opts.agents.map((a) => arms[a]![kind]));
       return { m: armMean(pooled), kappa: 1, nu: 2, tauSquare: Math.max(floor, pooled.n >= 2 ? armVariance(pooled) : freshVar) };
     };
-    return { fresh: { m: armMean(fresh), kappa: 1, nu: 2, tauSquare: freshVar }, refine: gain('refine'), aggregate: gain('aggregate') };
+    return {
+      fresh: { m: armMean(fresh), kappa: 1, nu: 2, tauSquare: freshVar },
+      refine: gain('refine'),
+      aggregate: gain('aggregate'),
+    };
   }
 
   function step(): Action {

@@ -140,7 +140,9 @@ describe('AB-MCTS-A: hand-worked sequences', () => {
     const base = { agents: ['A'], budget: 3, seed: 0, prior: TIGHT, rewardRange: [0, 1] as [number, number] };
     expect(() => createAbmctsStrategy({ ...base, rewardRange: [1, 1] })).toThrow(/rewardRange/);
     expect(() => createAbmctsStrategy({ ...base, agents: [] })).toThrow(/at least one agent/);
-    expect(() => createAbmctsStrategy({ ...base, prior: { dist: 'gaussian', prior: { m: 0, kappa: 0, nu: 1, tauSquare: 0.1 } } })).toThrow(/kappa/);
+    expect(() =>
+      createAbmctsStrategy({ ...base, prior: { dist: 'gaussian', prior: { m: 0, kappa: 0, nu: 1, tauSquare: 0.1 } } }),
+    ).toThrow(/kappa/);
     expect(() => createAbmctsStrategy({ ...base, prior: { dist: 'beta', prior: { a: 0, b: 1 } } })).toThrow(/beta prior/);
     expect(() => methodSchema.parse({ type: 'abmcts', rewardRange: [5, 1] })).toThrow(/lo < hi/);
   });
@@ -166,7 +168,11 @@ describe('AB-MCTS-A: properties', () => {
     rewards: fc.array(fc.double({ min: -0.5, max: 1.5, noNaN: true }), { minLength: 30, maxLength: 30 }),
   });
   const build = (c: { k: number; n: number; seed: number; dist: 'gaussian' | 'beta' }) =>
-    createStrategy(methodSchema.parse({ type: 'abmcts', dist: c.dist }), { agents: ['a0', 'a1', 'a2', 'a3'].slice(0, c.k), budget: c.n, seed: c.seed }) as AbmctsStrategy;
+    createStrategy(methodSchema.parse({ type: 'abmcts', dist: c.dist }), {
+      agents: ['a0', 'a1', 'a2', 'a3'].slice(0, c.k),
+      budget: c.n,
+      seed: c.seed,
+    }) as AbmctsStrategy;
 
   test('N generations one at a time; refines read a response; tree statistics add up', async () => {
     await fc.assert(
@@ -199,7 +205,12 @@ describe('AB-MCTS-A: properties', () => {
         const run2 = await runSearch(build(c), outcome);
         expect(run2.result).toEqual(run1.result);
         expect(run1.trace.filter((t) => t === NEXT).length).toBeGreaterThanOrEqual(c.n);
-        const replayed = await replaySearch(build(c), run1.trace, (a) => ({ actionId: a.id, reward: reward(a), promptTokens: 1, completionTokens: 2 }));
+        const replayed = await replaySearch(build(c), run1.trace, (a) => ({
+          actionId: a.id,
+          reward: reward(a),
+          promptTokens: 1,
+          completionTokens: 2,
+        }));
         expect(replayed).toEqual(run1.result);
       }),
       { numRuns: 100 },

@@ -20,14 +20,18 @@ describe('sequential refinement: per-prompt round orders', () => {
   });
 
   test('over a sweep of 40 prompts the first round order varies (24 orders of 4 agents)', () => {
-    const firsts = new Set(Array.from({ length: 40 }, (_, i) => sequentialRounds(AGENTS, 4, promptSearchSeed(7, `prompt-${i}`))[0]!.join('')));
+    const firsts = new Set(
+      Array.from({ length: 40 }, (_, i) => sequentialRounds(AGENTS, 4, promptSearchSeed(7, `prompt-${i}`))[0]!.join('')),
+    );
     expect(firsts.size).toBeGreaterThan(8);
   });
 
   test('through the method registry: the strategy built with the per-prompt seed follows those orders', async () => {
     const spec = methodSchema.parse({ type: 'sequential' });
     const orderOf = async (promptId: string) => {
-      const log = await drive(createStrategy(spec, { agents: AGENTS, budget: 8, seed: promptSearchSeed(3, promptId) }), 8, { reward: () => 0 });
+      const log = await drive(createStrategy(spec, { agents: AGENTS, budget: 8, seed: promptSearchSeed(3, promptId) }), 8, {
+        reward: () => 0,
+      });
       return log.actions.map((a) => a.agent);
     };
     const rounds = (promptId: string) => sequentialRounds(AGENTS, 8, promptSearchSeed(3, promptId));

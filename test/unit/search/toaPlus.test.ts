@@ -46,13 +46,20 @@ describe('TOA+: hand-worked sequences', () => {
     //   B [.05] -> m' = (.0733 + .05)/2 = .062 -> A: "A refine r3" = r5.
     const s = createToaPlusStrategy({ agents: ['A', 'B'], budget: 6, seed: 0 });
     const log = await drive(s, 6, { reward: scripted([0.5, 0.4, 0.7, 0.75, 0.72, 0.3]) });
-    expect(log.actions.map(show)).toEqual(['r0 A fresh', 'r1 B fresh', 'r2 A refine r0', 'r3 B refine r2', 'r4 A refine r3', 'r5 A refine r3']);
+    expect(log.actions.map(show)).toEqual([
+      'r0 A fresh',
+      'r1 B fresh',
+      'r2 A refine r0',
+      'r3 B refine r2',
+      'r4 A refine r3',
+      'r5 A refine r3',
+    ]);
     expect(log.batches.every((b) => b.length === 1)).toBe(true);
     expect(s.arms().A!.refine.values).toEqual([0.7 - 0.5, 0.72 - 0.75, 0.3 - 0.75].map((x) => expect.closeTo(x, 12)));
     expect(s.arms().B!.refine.values).toEqual([expect.closeTo(0.05, 12)]);
   });
 
-  test('a refinement that fails turns the search wide; aggregation reads each agent\'s best', async () => {
+  test("a refinement that fails turns the search wide; aggregation reads each agent's best", async () => {
     // A, B, C; rewards: fresh r0 .5 (A), r1 .3 (B), r2 .4 (C): pool mean .4, var .00667.
     // Step 4: B = .5: fresh EI(.4, sd .0943·…) small; refine and aggregate (no gains: mean .5)
     //   tie -> refine, A: r3 "A refine r0" = .1 (gain -.4).
@@ -92,8 +99,16 @@ describe('TOA+: hand-worked sequences', () => {
   });
 
   test('defaults', () => {
-    expect(methodSchema.parse({ type: 'toa-plus' })).toEqual({ type: 'toa-plus', aggregate: true, refine: true, explore: 'mean', levels: 'kind' });
-    expect(() => createStrategy(methodSchema.parse({ type: 'toa-plus', lead: 'X' }), { agents: ['A'], budget: 2, seed: 0 })).toThrow(/unknown agent "X"/);
+    expect(methodSchema.parse({ type: 'toa-plus' })).toEqual({
+      type: 'toa-plus',
+      aggregate: true,
+      refine: true,
+      explore: 'mean',
+      levels: 'kind',
+    });
+    expect(() =>
+      createStrategy(methodSchema.parse({ type: 'toa-plus', lead: 'X' }), { agents: ['A'], budget: 2, seed: 0 }),
+    ).toThrow(/unknown agent "X"/);
   });
 });
 
@@ -105,7 +120,10 @@ describe('TOA+: properties', () => {
     explore: fc.constantFrom('mean' as const, 'thompson' as const),
     levels: fc.constantFrom('kind' as const, 'agent' as const),
     aggregateInputs: fc.option(fc.integer({ min: 2, max: 4 }), { nil: undefined }),
-    rewards: fc.array(fc.oneof(fc.constantFrom(0, 0.5, 1), fc.double({ min: -3, max: 3, noNaN: true })), { minLength: 30, maxLength: 30 }),
+    rewards: fc.array(fc.oneof(fc.constantFrom(0, 0.5, 1), fc.double({ min: -3, max: 3, noNaN: true })), {
+      minLength: 30,
+      maxLength: 30,
+    }),
   });
   const agentsOf = (k: number) => ['a0', 'a1', 'a2', 'a3'].slice(0, k);
   type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
@@ -115,7 +133,7 @@ describe('TOA+: properties', () => {
       { agents: agentsOf(c.k), budget: c.n, seed: c.seed },
     ) as ToaPlusStrategy;
 
-  test('N generations one at a time; warm-up; refine reads the best so far; aggregate reads each agent\'s best', async () => {
+  test("N generations one at a time; warm-up; refine reads the best so far; aggregate reads each agent's best", async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
         const reward = (a: Action) => c.rewards[Number(a.id.slice(1))]!;
@@ -123,11 +141,16 @@ describe('TOA+: properties', () => {
         expect(log.actions).toHaveLength(c.n);
         expect(log.maxInFlight).toBe(1);
         const agents = agentsOf(c.k);
-        expect(log.actions.slice(0, Math.min(c.k, c.n)).map((a) => `${a.agent} ${a.kind}`)).toEqual(agents.slice(0, c.n).map((a) => `${a} fresh`));
+        expect(log.actions.slice(0, Math.min(c.k, c.n)).map((a) => `${a.agent} ${a.kind}`)).toEqual(
+          agents.slice(0, c.n).map((a) => `${a} fresh`),
+        );
         log.actions.forEach((a, i) => {
           const before = log.actions.slice(0, i);
           const r = (id: string) => reward(log.actions[Number(id.slice(1))]!);
-          const bestBefore = before.reduce<Action | undefined>((b, x) => (b === undefined || reward(x) > reward(b) ? x : b), undefined);
+          const bestBefore = before.reduce<Action | undefined>(
+            (b, x) => (b === undefined || reward(x) > reward(b) ? x : b),
+            undefined,
+          );
           if (a.kind === 'refine') expect(a.inputs).toEqual([bestBefore!.id]);
           if (a.kind === 'aggregate') {
             const authors = a.inputs.map((id) => log.actions[Number(id.slice(1))]!.agent);
@@ -150,7 +173,12 @@ describe('TOA+: properties', () => {
   test('deterministic, and a replay of the trace rebuilds the result', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        const outcome = (a: Action) => ({ actionId: a.id, reward: c.rewards[Number(a.id.slice(1))]!, promptTokens: 1, completionTokens: 2 });
+        const outcome = (a: Action) => ({
+          actionId: a.id,
+          reward: c.rewards[Number(a.id.slice(1))]!,
+          promptTokens: 1,
+          completionTokens: 2,
+        });
         const run1 = await runSearch(build(c), async (a) => outcome(a));
         const run2 = await runSearch(build(c), async (a) => outcome(a));
         expect(run2.result).toEqual(run1.result);
@@ -166,7 +194,13 @@ describe('TOA+: properties', () => {
     const seqs = (explore: 'mean' | 'thompson') =>
       Promise.all(
         [0, 1, 2, 3, 4, 5].map(async (seed) =>
-          (await drive(createToaPlusStrategy({ agents: ['A', 'B', 'C'], budget: 30, seed, explore }), 30, { reward: scripted(rewards) })).actions.map(show).join(','),
+          (
+            await drive(createToaPlusStrategy({ agents: ['A', 'B', 'C'], budget: 30, seed, explore }), 30, {
+              reward: scripted(rewards),
+            })
+          ).actions
+            .map(show)
+            .join(','),
         ),
       );
     expect(new Set(await seqs('mean')).size).toBe(1);
