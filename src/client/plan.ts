@@ -14,6 +14,8 @@ export interface SweepLocations {
   outputDir: string;
   store: StoreSpec;
   recordsDir: string;
+  /** Every failed prompt, one JSON line each (`toa sweep retry` re-queues them). */
+  failuresFile: string;
 }
 
 export function sweepIdOf(loaded: LoadedSweep, explicitId?: string): string {
@@ -26,6 +28,7 @@ export function locationsOf(outputDir: string, sweepId: string): SweepLocations 
     outputDir,
     store: { kind: 'fs', root: path.join(outputDir, 'store') },
     recordsDir: path.join(outputDir, sweepId, 'records'),
+    failuresFile: path.join(outputDir, sweepId, 'failures.jsonl'),
   };
 }
 
@@ -62,6 +65,9 @@ export async function buildPlan(loaded: LoadedSweep, sweepId: string): Promise<{
     recordsDir: locations.recordsDir,
     templates,
     maxRunningPrompts: config.maxRunningPrompts,
+    maxPlaysInFlightPerPrompt: config.maxPlaysInFlightPerPrompt,
+    pauseAfterFailuresInARow: config.pauseAfterFailuresInARow,
+    failuresFile: locations.failuresFile,
     retry: config.retry,
   };
   return { plan, locations };
