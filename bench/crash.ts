@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { datasetSchema, methodSchema, type AgentConfig } from '../src/config/schema';
 import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { SweepPlan } from '../src/workflows/sweepState';
-import { QUICK, agent, loadNow, log, mean, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
+import { QUICK, agent, benchAllow, loadNow, log, mean, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
 
 const PROMPTS = QUICK ? 12 : 40;
 const BUDGET = 8;
@@ -44,7 +44,7 @@ async function one(kills: number) {
     maxRunningPrompts: 12,
   };
   const random = rng(20240611 + kills);
-  let worker = await startWorkerProc(srv.address, agents);
+  let worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir) });
   const t0 = performance.now();
   const handle = await srv.client.workflow.start('sweep', { workflowId: 'crash', taskQueue: MAIN_TASK_QUEUE, args: [{ sweepId: 'crash', plan }] });
   const killLog: Array<{ atS: number; requestsBefore: number; inFlightAtKill: number; downS: number }> = [];
@@ -55,7 +55,7 @@ async function one(kills: number) {
     const s = await openai.stats();
     const tk = performance.now();
     await worker.kill('SIGKILL');
-    worker = await startWorkerProc(srv.address, agents);
+    worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir) });
     killLog.push({ atS: round((tk - t0) / 1000, 1), requestsBefore: s.requests, inFlightAtKill: s.inFlight, downS: round((performance.now() - tk) / 1000, 1) });
     log(`kill ${k + 1}: ${JSON.stringify(killLog[k])}`);
   }

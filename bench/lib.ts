@@ -14,10 +14,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type DevServerHandle } from '../src/server/devServer';
+import { startDevServer, type DevServerHandle } from '../src/server/embedded';
 import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAgentQueueActivities, createMainQueueActivities } from '../src/activities';
+import { allowListFor, createAgentQueueActivities, createMainQueueActivities, type AllowList } from '../src/activities';
 import { Gate } from '../src/activities/gate';
 import { previewOf } from '../src/activities/texts';
 import type { CallRecord } from '../src/common/compute';
@@ -243,10 +243,10 @@ export async function startServer(dir: string, opts: { inMemory?: boolean } = {}
 }
 
 /** A worker process (bench/workerProc.ts) polling the main queue and every agent queue. */
-export async function startWorkerProc(address: string, agents: AgentConfig[], extra: { mainActivitySlots?: number; nodeArgs?: string[] } = {}): Promise<Child> {
+export async function startWorkerProc(address: string, agents: AgentConfig[], extra: { allow: AllowList; mainActivitySlots?: number; nodeArgs?: string[] }): Promise<Child> {
   const child = spawnNode(
     path.join(DIST, 'bench', 'workerProc.js'),
-    [JSON.stringify({ address, agents, mainActivitySlots: extra.mainActivitySlots })],
+    [JSON.stringify({ address, agents, allow: extra.allow, mainActivitySlots: extra.mainActivitySlots })],
     { TOA_LOG_LEVEL: 'ERROR' },
     extra.nodeArgs ?? [],
   );
@@ -292,8 +292,13 @@ export interface InProcessResult {
 }
 
 /** The activities a worker process registers, as plain functions (bench arms call them directly). */
-export function createActivities(deps: { env: NodeJS.ProcessEnv }) {
-  return { ...createAgentQueueActivities({ env: deps.env }), ...createMainQueueActivities() };
+export function createActivities(deps: { env: NodeJS.ProcessEnv; allow: AllowList }) {
+  return { ...createAgentQueueActivities({ allow: deps.allow, env: deps.env }), ...createMainQueueActivities({ allow: deps.allow }) };
+}
+
+/** What a benchmark's workers may do: call its agents and its reward double, use its temp folder. */
+export function benchAllow(agents: AgentConfig[], rewardUrl: string, dir: string): AllowList {
+  return allowListFor({ agents, reward: { type: 'http', url: rewardUrl, timeoutSeconds: 30 }, write: [dir], source: 'benchmark' });
 }
 export type InProcessActivities = ReturnType<typeof createActivities>;
 

@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { methodSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
 import { REFINE_V1 } from '../src/prompts/templates';
+import { allowListFor } from '../src/activities';
 import { openStore } from '../src/store';
 import { LANDSCAPES, REWARD_NOISE, type Landscape } from './landscapes';
 import { QUICK, ROOT, RESULTS_DIR, agent, createActivities, inProcessSlots, loadNow, log, mean, pool, round, stdev, startFake, tmpDir, writeResult } from './lib';
@@ -77,7 +78,7 @@ async function runGrid(opts: {
   const recordsDir = path.join(opts.dir, 'records');
   const s = openStore(store);
   const refs = await Promise.all(opts.prompts.map(async (p) => ({ ...p, ref: await s.put(p.text), refRef: p.reference ? await s.put(p.reference) : undefined })));
-  const acts = createActivities({ env: process.env });
+  const acts = createActivities({ env: process.env, allow: allowListFor({ agents: opts.agents, reward: opts.reward, write: [opts.dir], source: 'benchmark' }) });
   const slots = inProcessSlots(opts.agents);
   const jobs = opts.methods.flatMap((m) => opts.budgets.flatMap((b) => opts.seeds.flatMap((seed) => refs.map((p) => ({ m, b, seed, p })))));
   let done = 0;

@@ -17,7 +17,7 @@ import type { StoreSpec } from '../src/activities/types';
 import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
 import {
-  QUICK, agent, cpuMeter, createActivities, inProcessSlots, loadNow, log, mean, percentile, procMem, round, runInProcess, sleep,
+  QUICK, agent, benchAllow, cpuMeter, createActivities, inProcessSlots, loadNow, log, mean, percentile, procMem, round, runInProcess, sleep,
   startFake, startServer, startWorkerProc, tmpDir, writeResult, type BenchServer, type FakeProc,
 } from './lib';
 
@@ -97,7 +97,7 @@ async function viaTemporal(env: Env, ins: PromptSearchInput[]) {
 }
 
 async function inProcess(env: Env, ins: PromptSearchInput[]) {
-  const acts = createActivities({ env: process.env });
+  const acts = createActivities({ env: process.env, allow: benchAllow(env.agents, env.reward.url, path.dirname(env.recordsDir)) });
   const slots = inProcessSlots(env.agents);
   const t0 = performance.now();
   const results = await Promise.all(ins.map((i) => runInProcess({ ...i, recordsDir: env.recordsDir, workflowId: `ovh-a/${i.promptId}`, previews: false }, acts, slots)));
@@ -145,7 +145,7 @@ async function main() {
         store: { kind: 'fs', root: path.join(dir, 'store') },
         recordsDir: path.join(dir, 'records'),
       };
-      const worker = await startWorkerProc(srv.address, agents, WORKER_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${WORKER_PROF}`] } : {});
+      const worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir), ...(WORKER_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${WORKER_PROF}`] } : {}) });
       const slots = agents.length * K_SLOTS;
       const ensemble = methodSchema.parse({ type: 'ensemble' });
       const toaSeq = methodSchema.parse({ type: 'toa', tau: 1, alpha: 0.05 });

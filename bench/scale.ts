@@ -20,7 +20,7 @@ import { openStore } from '../src/store';
 import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { SweepPlan } from '../src/workflows/sweepState';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
-import { QUICK, agent, cpuMeter, loadNow, log, mean, procMem, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
+import { QUICK, agent, benchAllow, cpuMeter, loadNow, log, mean, procMem, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
 
 const SIZES = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(",").map(Number) : QUICK ? [100] : [250, 500, 1000];
 const HISTORY_BUDGETS = QUICK ? [16] : [16, 64, 160];
@@ -70,7 +70,7 @@ async function sweepRun(n: number) {
   const openai = await startFake('openai', { defaultModel: { quality: 0.5, noise: 0.2, words: WORDS }, seed: 1, keepRequests: 0 });
   const reward = await startFake('reward', { keepRequests: 0 } as never);
   const agents: AgentConfig[] = [agent(openai.url, 'agent1', 'fake-a', { maxConcurrency: SLOTS }), agent(openai.url, 'agent2', 'fake-b', { maxConcurrency: SLOTS })];
-  const worker = await startWorkerProc(srv.address, agents, { nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean) });
+  const worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir), nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean) });
   const file = path.join(dir, 'prompts.jsonl');
   fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, instruction: `Scale question ${i}: explain tides.` })).join('\n') + '\n');
   const plan: SweepPlan = {
@@ -152,7 +152,7 @@ async function historyPerBudget() {
   const openai = await startFake('openai', { defaultModel: { quality: 0.5, noise: 0.2, words: WORDS }, seed: 1 });
   const reward = await startFake('reward', {});
   const agents: AgentConfig[] = ['agent1', 'agent2', 'agent3'].map((n, i) => agent(openai.url, n, `fake-${i}`, { maxConcurrency: SLOTS }));
-  const worker = await startWorkerProc(srv.address, agents);
+  const worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir) });
   const store = { kind: 'fs' as const, root: path.join(dir, 'store') };
   const rows = [];
   let breakdown: unknown;

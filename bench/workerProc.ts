@@ -6,14 +6,15 @@
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 import { NativeConnection } from '@temporalio/worker';
+import type { AllowList } from '../src/activities';
 import type { AgentConfig } from '../src/config/schema';
 import { installWorkerLogging, startWorkers, workflowBundle } from '../src/worker/run';
 
 async function main(): Promise<void> {
-  const cfg = JSON.parse(process.argv[2] ?? '{}') as { address: string; agents: AgentConfig[]; mainActivitySlots?: number };
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as { address: string; agents: AgentConfig[]; allow: AllowList; mainActivitySlots?: number };
   installWorkerLogging();
   const connection = await NativeConnection.connect({ address: cfg.address });
-  const workers = await startWorkers({ connection, agents: cfg.agents, workflowBundle: await workflowBundle(), mainActivitySlots: cfg.mainActivitySlots, env: process.env });
+  const workers = await startWorkers({ connection, agents: cfg.agents, allow: cfg.allow, workflowBundle: await workflowBundle(), mainActivitySlots: cfg.mainActivitySlots, env: process.env });
   process.stdout.write(`worker ready pid=${process.pid}\n`);
   if (process.env.BENCH_MEM_LOG) logMemory(process.env.BENCH_MEM_LOG);
   // e.g. BENCH_HEAP_SNAPSHOTS=60,240: heap snapshots (cwd) at those seconds, to diff what grows.

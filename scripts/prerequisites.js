@@ -9,9 +9,8 @@
  *
  * The list is data. A new requirement is one line in PREREQUISITES: a name, the `--for-<purpose>`
  * flags that need it, a probe, the Debian package that provides it (or null) and the hint for
- * everyone else. A purpose is enabled by its flag (`--for-tests`, `--for-demo`, or any new
- * `--for-<purpose>` named in the list), e.g. for cluster tests:
- *   need('Go', ['cluster'], run('go', 'version'), 'golang-go', 'install Go: https://go.dev/dl/'),
+ * everyone else. A purpose is enabled by its flag (`--for-tests`, `--for-demo`, `--for-cluster`,
+ * or any new `--for-<purpose>` named in the list).
  *
  * Plain CommonJS, no dependencies: it runs before `npm run build`.
  */
@@ -81,6 +80,29 @@ function chromiumApt() {
   return process.env.TOA_CHROMIUM ? null : 'chromium';
 }
 
+/** The local cluster's server: already built (tools/temporal-server/<version>/), or Go on PATH to build it. */
+function goOrBuiltServer() {
+  const problem = require('./temporal-server').temporalServerProblem();
+  return problem ? fail('`go` not found on PATH and the Temporal server is not built yet') : ok();
+}
+
+/** PostgreSQL server binaries where src/cluster/postgres.ts looks: $TOA_PG_BIN, /usr/lib/postgresql/<major>/bin, initdb on PATH. */
+function postgresServer() {
+  const has = (dir) => ['initdb', 'pg_ctl', 'postgres', 'psql'].every((b) => fs.existsSync(path.join(dir, b)));
+  if (process.env.TOA_PG_BIN) return has(process.env.TOA_PG_BIN) ? ok() : fail(`TOA_PG_BIN=${process.env.TOA_PG_BIN} lacks initdb, pg_ctl, postgres or psql`);
+  const debian = '/usr/lib/postgresql';
+  const majors = fs.existsSync(debian) ? fs.readdirSync(debian).filter((d) => /^\d+$/.test(d)) : [];
+  if (majors.some((m) => has(path.join(debian, m, 'bin')))) return ok();
+  return run('initdb', '--version')().ok ? ok() : fail(`no ${debian}/<major>/bin with initdb, and no initdb on PATH`);
+}
+
+/** PostgreSQL refuses to run as root: as root, the cluster runs it as `postgres` through runuser. */
+function runuserWhenRoot() {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return ok();
+  const r = anyOf(run('runuser', '--version'), run('/usr/sbin/runuser', '--version'), run('/sbin/runuser', '--version'))();
+  return r.ok ? anyOf(run('id', '-u', 'postgres'), run('/usr/bin/id', '-u', 'postgres'))() : r;
+}
+
 function need(name, purposes, probe, apt, hint) {
   return { name, purposes, probe, apt, hint };
 }
@@ -94,6 +116,9 @@ const PREREQUISITES = [
   need('pip',          ['tests', 'demo'],   run('python3', '-m', 'pip', '--version'),              'python3-pip',  'install pip for python3 (Debian/Ubuntu: apt-get install python3-pip; elsewhere: python3 -m ensurepip --upgrade)'),
   need('Python venv',  ['tests'],           anyOf(run('python3', '-c', 'import venv, ensurepip'), run('python3', '-c', 'import datasets, pyarrow')), 'python3-venv', 'the export check (test/export) needs `python3 -m venv` (Debian/Ubuntu: apt-get install python3-venv) or Hugging Face datasets in python3 (python3 -m pip install datasets)'),
   need('Chromium',     ['tests'],           chromium,                                               chromiumApt,    'install Chromium for the browser test (test/browser) (Debian/Ubuntu: apt-get install chromium) or set TOA_CHROMIUM=/path/to/chromium'),
+  need('Go',           ['cluster'],         goOrBuiltServer,                                        'golang-go',    'install Go (https://go.dev/dl/; Debian/Ubuntu: apt-get install golang-go; an older Go fetches the toolchain the module needs itself): it builds the Temporal server once into tools/temporal-server/ (docs/deployment.md, section 5)'),
+  need('PostgreSQL server', ['cluster'],    postgresServer,                                         'postgresql',   'install PostgreSQL 12 or newer (Debian/Ubuntu: apt-get install postgresql) or set TOA_PG_BIN to the folder holding initdb, pg_ctl, postgres and psql'),
+  need('runuser and a postgres user (root only)', ['cluster'], runuserWhenRoot,                   'util-linux',   'as root, PostgreSQL runs as the `postgres` OS user through runuser: install util-linux and the postgresql package (it creates the user), or run as a non-root user'),
 ];
 
 /** Every purpose the list knows, i.e. every valid `--for-<purpose>` flag. */

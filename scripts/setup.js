@@ -6,6 +6,8 @@
  *   node scripts/setup.js               # find/install the Temporal CLI, build dist/ if stale
  *   node scripts/setup.js --for-tests   # first check/install what the test suite needs (below)
  *   node scripts/setup.js --for-demo    # same for the demo; also fetch small model weights
+ *   node scripts/setup.js --for-cluster # also build the Temporal server + SQL tool for the local
+ *                                       # PostgreSQL cluster (scripts/temporal-server.js; skipped when built)
  *   node scripts/setup.js --no-build    # skip the dist/ freshness check
  *   node scripts/setup.js --no-install  # report missing prerequisites, never apt-get install them
  *   node scripts/setup.js --quiet
@@ -247,6 +249,7 @@ async function main(argv) {
       if (typeof mod.ensureWeights === 'function') await mod.ensureWeights({ quiet });
     }
   }
+  if (args.has('--for-cluster')) require('./temporal-server').ensureTemporalServer({ quiet });
   if (!args.has('--no-build')) ensureBuilt({ quiet });
 }
 

@@ -6,7 +6,8 @@
 # 1. compose-go (github.com/compose-spec/compose-go/v2, the loader `docker compose` v2 itself uses),
 #    via the small Go program in deploy/compose-validate: Compose Specification JSON-schema
 #    validation, variable interpolation, normalization and cross-reference checks (depends_on,
-#    volumes, networks, profiles), plus a check that the `worker` service can be scaled.
+#    volumes, networks, profiles), plus checks that the `worker` service can be scaled and that its
+#    stop_grace_period covers the worker's --shutdown-grace (a stop must not SIGKILL in-flight plays).
 #    Needs Go (modules come from the Go module proxy; first run compiles in ~30 s, then cached).
 # 2. If a `docker compose` v2 plugin is installed (no engine needed for `config`), it runs too.
 # 3. If Debian's docker-compose 1.29 is installed, `docker-compose config -q` runs too (keeps the
@@ -30,7 +31,7 @@ if command -v go >/dev/null 2>&1; then
     (cd "$SRC" && go build -o "$BIN" .)
   fi
   # Provider keys etc. may be unset here; compose interpolates them to their defaults.
-  "$BIN" $PRINT -scale worker "$FILE"
+  "$BIN" $PRINT -scale worker -grace worker "$FILE"
   validated=1
 fi
 

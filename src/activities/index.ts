@@ -5,4 +5,13 @@
  */
 export { createMainQueueActivities, type MainQueueActivities, type MainQueueDeps } from './mainQueue';
 export { createAgentQueueActivities, type AgentQueueActivities, type AgentQueueDeps } from './agentQueue';
+export {
+  allowListFor,
+  allowListOfSweep,
+  explicitAllowList,
+  mergeAllowLists,
+  type AllowList,
+  type EndpointGrant,
+  type PathGrant,
+} from './allowList';
 export type * from './types';

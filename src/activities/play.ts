@@ -15,6 +15,7 @@
  */
 import { asyncLocalStorage } from '@temporalio/activity';
 import { configError } from '../http/failures';
+import { checkPath, checkPlay, type AllowList } from './allowList';
 import { deriveSeed } from '../search/prng';
 import { BoundedCache } from './boundedCache';
 import type { createGenerate } from './generate';
@@ -26,6 +27,8 @@ import type { PlayContext, PlayInput, PlayOutput, PutPlayContextInput } from './
 export interface PlayDeps {
   generate: ReturnType<typeof createGenerate>;
   score: ReturnType<typeof createScore>;
+  /** What this worker may call, send and touch (./allowList.ts): checked before anything is paid for. */
+  allow: AllowList;
 }
 
 /** Local activity run by the workflow once per prompt: stores the play context, returns its key. */
@@ -41,12 +44,15 @@ export async function putPlayContext(input: PutPlayContextInput): Promise<string
 export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOutput> {
   const contexts = new BoundedCache<PlayContext>(2000);
   return async function play(input: PlayInput): Promise<PlayOutput> {
+    await checkPath(deps.allow, 'the response store', input.store?.root, 'write');
     const store = storeFor(input.store);
     const ctx = await contexts.getOr(input.contextRef, async () =>
       JSON.parse(await getText(store, input.contextRef, 'the play context')) as PlayContext,
     );
     const agent = ctx.agents.find((a) => a.name === input.action.agent);
     if (!agent) throw configError(`play ${input.action.id}: agent "${input.action.agent}" is not in the play context`);
+    // The whole play (generation and reward) is checked before its first request.
+    checkPlay(deps.allow, agent, ctx.reward);
 
     const run = asyncLocalStorage.getStore()?.info.workflowExecution;
     const memo = run && playMemoNames(run.workflowId, input.contextRef, input.action, input.inputRefs);

@@ -6,14 +6,16 @@
  * workflow observed.
  */
 import { computeOf, type CallRecord } from '../common/compute';
+import { jobDigests, methodDigestTexts, storeDigestTexts } from './digests';
+import { textKey } from '../store';
 import type { PromptRecord, RecordedResponse } from '../common/records';
 import { replaySearch } from '../search/driver';
 import { createStrategy } from '../search/methods';
 import type { Action } from '../search/types';
 import type { TextStore } from '../store';
 import { playMemoNames, requireMemo, type Generated } from './playMemos';
-import { previewOf } from './texts';
-import type { WritePromptRecordInput } from './types';
+import { getText, previewOf } from './texts';
+import type { PlayContext, WritePromptRecordInput } from './types';
 
 export async function buildPromptRecord(input: WritePromptRecordInput, store: TextStore): Promise<PromptRecord> {
   const { header, agents } = input;
@@ -39,8 +41,14 @@ export async function buildPromptRecord(input: WritePromptRecordInput, store: Te
     }),
   );
   const best = calls.get(result.bestId)!;
+  // What produced the record, from the context the plays ran with (docs/result-format.md).
+  const context = JSON.parse(await getText(store, input.contextRef, 'the play context')) as PlayContext;
+  const texts = methodDigestTexts({ method: header.methodSpec, agents: context.agents, reward: context.reward, templates: context.templates });
+  await storeDigestTexts(store, texts);
+  const method = { method: textKey(texts.method), agents: textKey(texts.agents), reward: textKey(texts.reward), templates: textKey(texts.templates) };
   return {
     ...header,
+    digests: jobDigests(method, header.promptRef, header.referenceRef),
     result: { ...result, responses },
     compute: computeOf([...calls.values()], agents),
     bestText: await store.get(best.ref),

@@ -4,9 +4,11 @@
  */
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { AgentConfig } from '../config/schema';
+import { allowListOfSweep } from '../activities';
+import type { LoadedSweep } from '../config/load';
 import { connectionOptions, connectTo, describeTarget, ensureServer, readServerState, targetFromEnv, type TemporalTarget } from '../server';
 import { installWorkerLogging, startWorkers } from '../worker/run';
+import { defaultShutdownGraceSeconds } from '../worker/shutdown';
 
 export interface ToaConnection {
   client: Client;
@@ -79,9 +81,18 @@ export function uiSweepUrl(toa: Pick<ToaConnection, 'uiUrl' | 'namespace'>, swee
   return uiList(toa, `ToaSweepId="${sweepId}"`);
 }
 
-/** Runs `fn` with this process also serving as a worker for `agents` (and the main queue). */
-export async function withInProcessWorkers<T>(toa: ToaConnection, agents: AgentConfig[], fn: () => Promise<T>): Promise<T> {
-  const running = await startWorkers({ connection: await toa.nativeConnection(), namespace: toa.namespace, agents });
+/**
+ * Runs `fn` with this process also serving as a worker for the sweep file's agents (and the main
+ * queue), allowed to do exactly what that file uses (src/activities/allowList.ts).
+ */
+export async function withInProcessWorkers<T>(toa: ToaConnection, sweep: LoadedSweep, fn: () => Promise<T>): Promise<T> {
+  const running = await startWorkers({
+    connection: await toa.nativeConnection(),
+    namespace: toa.namespace,
+    agents: sweep.config.agents,
+    allow: allowListOfSweep(sweep),
+    shutdownGraceSeconds: defaultShutdownGraceSeconds([sweep.config]),
+  });
   try {
     return await fn();
   } finally {

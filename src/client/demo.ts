@@ -13,6 +13,7 @@ import { resolveGguf } from '../model/cli';
 import { startSweep, sweepProgress } from './sweepCommands';
 import { connectToa, uiSweepUrl, withInProcessWorkers } from './connect';
 import { watchSweep } from './watch';
+import { runningPrompts } from './runningPrompts';
 import { printSweepTable } from './tables';
 import { findSweep, toaHome } from './sweepIndex';
 import { runExportCommand } from '../export/command';
@@ -87,11 +88,11 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const toa = await connectToa();
   say(`Temporal: ${toa.address} (UI ${toa.uiUrl ?? 'n/a'})`);
   try {
-    const progress = await withInProcessWorkers(toa, loaded.config.agents, async () => {
+    const progress = await withInProcessWorkers(toa, loaded, async () => {
       const started = await startSweep(toa.client, file);
       say(`sweep ${started.sweepId}: ${started.outcome}`);
       say(`  UI: ${uiSweepUrl(toa, started.sweepId)}`);
-      const p = await watchSweep(() => sweepProgress(toa.client, started.sweepId), { out });
+      const p = await watchSweep(() => sweepProgress(toa.client, started.sweepId), { out, running: () => runningPrompts(toa.client, started.sweepId) });
       return p;
     });
     say('');

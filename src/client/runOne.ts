@@ -33,7 +33,8 @@ export interface RunOneResult {
 }
 
 export async function runOne(client: Client, opts: RunOneOptions, onStarted?: (workflowId: string) => void): Promise<RunOneResult> {
-  const loaded = await preflightConfig(opts.config, process.env);
+  const pre = await preflightConfig(opts.config, process.env);
+  const { loaded } = pre;
   const { config } = loaded;
   const method = opts.method ? config.methods.find((m) => methodLabelOf(m) === opts.method) : config.methods[0];
   if (!method) throw new Error(`--method: no method labelled "${opts.method}" in ${loaded.file} (have: ${config.methods.map(methodLabelOf).join(', ')})`);
@@ -43,8 +44,17 @@ export async function runOne(client: Client, opts: RunOneOptions, onStarted?: (w
   const store = openStore(locations.store);
   const promptRef = await store.put(opts.prompt);
   const referenceRef = opts.reference === undefined ? undefined : await store.put(opts.reference);
-  const templates = await storeTemplates(loaded, locations.store);
-  const identity = JSON.stringify({ hash: loaded.contentHash, promptRef, referenceRef, method: methodLabelOf(method), budget, seed });
+  const templates = await storeTemplates(pre.templates, locations.store);
+  // Template texts are part of what is run: an edited template is another run, not the finished one.
+  const identity = JSON.stringify({
+    hash: loaded.contentHash,
+    promptRef,
+    referenceRef,
+    method: methodLabelOf(method),
+    budget,
+    seed,
+    ...(Object.keys(templates).length > 0 ? { templates } : {}),
+  });
   const workflowId = `run-${methodLabelOf(method)}-b${budget}-s${seed}-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
   const input: PromptSearchInput = {
     promptId: promptRef.slice(0, 12),

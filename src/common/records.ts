@@ -2,6 +2,7 @@
 import type { ResponseRecord, SearchResult } from '../search/types';
 import type { ComputeTotals } from './compute';
 import { methodLabelOf, type MethodSpec } from '../search/methods';
+import type { RecordDigests } from './reuse';
 
 export interface RecordedResponse extends ResponseRecord {
   /** Store key of the response text. */
@@ -25,6 +26,11 @@ export interface PromptRecordHeader {
   searchSeed: number;
   promptRef: string;
   referenceRef?: string;
+  /**
+   * What produced the record (method, agents, reward, templates, prompt and reference texts),
+   * so a sweep never reuses it for other inputs. Absent in records of releases before 0.2.
+   */
+  digests?: RecordDigests;
 }
 
 /** One file per finished prompt: documented in docs/result-format.md. */

@@ -11,8 +11,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
+import { canonicalJson } from '../common/canonicalJson';
+import { rewardDefinition } from '../rewards';
+import { limitProblems, temporalLimitsFrom, type TemporalLimits } from './limits';
 import { sweepSchema, type RewardSpec, type SweepConfig, type TemplatesSpec } from './schema';
 
 /** Problems shown at most in one ConfigError message. */
@@ -84,17 +87,39 @@ function formatOf(file: string): Format | undefined {
 }
 
 /** Read, parse and validate a sweep file. Throws ConfigError (never anything else for a bad file). */
-export async function loadSweepFile(file: string): Promise<LoadedSweep> {
+export async function loadSweepFile(file: string, opts: Pick<ParseOptions, 'limits'> = {}): Promise<LoadedSweep> {
   const abs = path.resolve(file);
   const format = formatOf(abs);
   if (!format) throw new ConfigError([`${file}: a sweep file must end in .yaml, .yml or .json`]);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fsp.readFile(abs, 'utf8');
+    bytes = await fsp.readFile(abs);
   } catch (err) {
     throw new ConfigError([`${file}: cannot read: ${(err as Error).message}`]);
   }
-  return parseSweepText(text, { file: abs, displayName: file, format });
+  const decoded = decodeUtf8(bytes);
+  if (!decoded.ok) throw new ConfigError([`${file}:${decoded.line}:${decoded.col}: not valid UTF-8: save the file as UTF-8`]);
+  return parseSweepText(decoded.text, { ...opts, file: abs, displayName: file, format });
+}
+
+export type Utf8Result = { ok: true; text: string } | { ok: false; line: number; col: number };
+
+/**
+ * Strict UTF-8: an invalid byte is reported (line and column of the first one, 1-based), never
+ * turned into U+FFFD silently.
+ */
+export function decodeUtf8(bytes: Uint8Array): Utf8Result {
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // The lenient decoding marks the first bad byte with U+FFFD: its line and column (a real
+    // U+FFFD written earlier in the file would be found first; good enough for a message).
+    const lenient = Buffer.from(bytes).toString('utf8');
+    const at = lenient.indexOf('\uFFFD');
+    const before = lenient.slice(0, Math.max(0, at));
+    const line = before.split('\n').length;
+    return { ok: false, line, col: at - (before.lastIndexOf('\n') + 1) + 1 };
+  }
 }
 
 export interface ParseOptions {
@@ -103,6 +128,8 @@ export interface ParseOptions {
   /** Name used in messages; defaults to `file`. */
   displayName?: string;
   format?: Format;
+  /** Temporal's limits the budgets are checked against (default: temporalLimitsFrom(process.env)). */
+  limits?: TemporalLimits;
 }
 
 /** The same as loadSweepFile, from text already read (tests, stdin). */
@@ -131,7 +158,7 @@ export function parseSweepText(text: string, opts: ParseOptions): LoadedSweep {
     if (doc.errors.length > 0) {
       throw new ConfigError(doc.errors.map((e) => `${at(e.pos[0])}: YAML syntax error: ${firstLine(e.message)}`));
     }
-    data = doc.toJS({ maxAliasCount: 1000 });
+    data = toJsChecked(doc, at);
   }
 
   const positionOf = (fieldPath: FieldPath): SourcePosition => {
@@ -159,6 +186,18 @@ export function parseSweepText(text: string, opts: ParseOptions): LoadedSweep {
   }
 
   const config = parsed.data;
+  let limits: TemporalLimits;
+  try {
+    limits = opts.limits ?? temporalLimitsFrom(process.env);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+  const crossProblems = [
+    ...referenceProblems(config, positionOf),
+    ...limitProblems(config, limits).map((p) => ({ locate: p.field, field: p.field, message: p.message })),
+  ];
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems.map((p) => `${where(p.locate)}: ${formatFieldPath(p.field)}: ${p.message}`));
+
   const dir = path.dirname(file);
   const datasetPath = path.resolve(dir, config.dataset.path);
   const outputDir = path.resolve(dir, config.output);
@@ -188,15 +227,7 @@ export function sweepContentHash(config: SweepConfig, dir: string): string {
     .digest('hex');
 }
 
-/** JSON with object keys sorted and undefined members dropped: equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
+export { canonicalJson };
 
 /**
  * Problems of the environment a sweep would run in, found before anything is spent: API key
@@ -245,6 +276,87 @@ export function checkSweepEnvironment(loaded: LoadedSweep, env: NodeJS.ProcessEn
   needFile(['dataset', 'path'], loaded.datasetPath, 'dataset file');
   for (const [k, file] of Object.entries(loaded.templatePaths)) if (file) needFile(['templates', k], file, 'template file');
   return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks across fields, after the schema.
+
+/** Aliases resolved at most this many times in one file: more is an alias bomb, not a sweep file. */
+export const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * The document as plain data. An alias without its anchor and an alias bomb (aliases that expand
+ * to millions of nodes) are ConfigErrors at the alias, not a raw ReferenceError.
+ */
+function toJsChecked(doc: Document.Parsed, at: (offset: number) => string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const aliases: Array<{ source: string; offset: number; size: number; resolved: boolean }> = [];
+    const sizes = new Map<unknown, number>();
+    // Nodes an anchor stands for, counted with their own aliases expanded (memoised: linear).
+    const sizeOf = (node: unknown): number => {
+      if (isAlias(node)) {
+        const target = node.resolve(doc);
+        return target ? sizeOf(target) : 1;
+      }
+      if (!node || typeof node !== 'object') return 1;
+      const known = sizes.get(node);
+      if (known !== undefined) return known;
+      sizes.set(node, 1); // a cycle counts once
+      let n = 1;
+      if (isMap(node) || isSeq(node)) for (const it of node.items) n += isPair(it) ? sizeOf(it.key) + sizeOf(it.value) : sizeOf(it);
+      const capped = Math.min(n, Number.MAX_SAFE_INTEGER);
+      sizes.set(node, capped);
+      return capped;
+    };
+    visit(doc, {
+      Alias(_, node) {
+        const target = node.resolve(doc);
+        aliases.push({ source: node.source, offset: node.range?.[0] ?? 0, size: target ? sizeOf(target) : 0, resolved: target !== undefined });
+      },
+    });
+    const unresolved = aliases.find((a) => !a.resolved);
+    if (unresolved) throw new ConfigError([`${at(unresolved.offset)}: YAML alias *${unresolved.source} has no anchor &${unresolved.source} before it`]);
+    const biggest = aliases.reduce((a, b) => (b.size > a.size ? b : a), aliases[0] ?? { source: '?', offset: 0, size: 0, resolved: true });
+    throw new ConfigError([
+      `${at(biggest.offset)}: YAML aliases expand to more than ${MAX_ALIAS_COUNT} nodes (an alias bomb?): ` +
+        `*${biggest.source} alone stands for ${biggest.size.toLocaleString('en-US')}; write the values out instead`,
+    ]);
+  }
+}
+
+/** Where `target` sits inside `root`, by identity (reward components are the spec's own objects). */
+function pathTo(root: unknown, target: unknown, at: FieldPath = []): FieldPath | undefined {
+  if (root === target) return at;
+  if (!root || typeof root !== 'object') return undefined;
+  for (const [k, v] of Object.entries(root)) {
+    const found = pathTo(v, target, [...at, Array.isArray(root) ? Number(k) : k]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A reward that scores against a reference needs `dataset.referenceField` (else every play fails). */
+function referenceProblems(config: SweepConfig, positionOf: (p: FieldPath) => SourcePosition): Located[] {
+  if (config.dataset.referenceField !== undefined) return [];
+  const needing: Array<{ type: string }> = [];
+  const walk = (spec: { type: string }) => {
+    const def = rewardDefinition(spec.type);
+    if (def.needsReference?.(spec) === true) needing.push(spec);
+    for (const c of def.components?.(spec) ?? []) walk(c);
+  };
+  walk(config.reward);
+  return needing.slice(0, 1).map((spec) => {
+    const typePath = [...(pathTo(config.reward, spec) ?? []), 'type'];
+    const field = formatFieldPath(['reward', ...typePath]);
+    return {
+      locate: ['dataset', 'referenceField'],
+      field: ['dataset', 'referenceField'],
+      message: `the ${spec.type} reward (${field}, line ${positionOf(['reward', ...typePath]).line}) scores against a reference: name the dataset field that holds it`,
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

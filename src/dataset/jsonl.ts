@@ -17,11 +17,12 @@
  * The pager reports per-line problems of the lines it selects (they are not items); duplicate
  * ids need the whole file: validateDataset finds them, with every other problem, before launch.
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { datasetSchema } from '../config/schema';
+import type { DatasetFingerprint } from '../common/reuse';
 
 /** A dataset spec as written in the sweep file (defaults optional); `path` absolute or relative to the cwd. */
 export type DatasetReadSpec = z.input<typeof datasetSchema>;
@@ -51,9 +52,46 @@ export interface DatasetPage {
   scanned: number;
 }
 
-/** A dataset that cannot be read at all (missing file, invalid spec, cursor from another file). */
+/**
+ * A dataset that cannot be read at all (missing file, invalid spec, cursor from another file).
+ * `code` is the errno code of a failed file operation (ENOENT, EIO, EMFILE, ...), so callers
+ * can tell a transient I/O error (worth a retry) from a missing file.
+ */
 export class DatasetError extends Error {
   override readonly name = 'DatasetError';
+  constructor(
+    message: string,
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The file operations the pager uses: node's by default; tests inject faults here (an EIO on a
+ * read, EMFILE on open), at the boundary with the file system.
+ */
+export interface DatasetFs {
+  open(file: string): Promise<DatasetFileHandle>;
+}
+
+/** The part of a FileHandle the pager uses. */
+export interface DatasetFileHandle {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number; mtimeMs: number }>;
+  close(): Promise<void>;
+}
+
+export const nodeDatasetFs: DatasetFs = { open: (file) => fsp.open(file, 'r') };
+
+/** Errno codes of failures that may pass (descriptor exhaustion, flaky or remote disks): retry. */
+export const TRANSIENT_IO_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY', 'EINTR', 'ETIMEDOUT', 'ESTALE', 'ENOMEM']);
+
+/** True when reading the dataset again may succeed (the error carries a transient errno code). */
+export function isTransientDatasetError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && TRANSIENT_IO_CODES.has(code);
 }
 
 const CHUNK = 1 << 16;
@@ -82,12 +120,14 @@ function normalise(spec: DatasetReadSpec) {
   return { ...r.data, path: path.resolve(r.data.path) };
 }
 
-async function open(file: string): Promise<{ fh: FileHandle; size: number; version: string }> {
-  let fh: FileHandle;
+type Handle = DatasetFileHandle;
+
+async function open(file: string, fs: DatasetFs): Promise<{ fh: Handle; size: number; version: string }> {
+  let fh: Handle;
   try {
-    fh = await fsp.open(file, 'r');
+    fh = await fs.open(file);
   } catch (err) {
-    throw new DatasetError(`cannot open ${file}: ${(err as Error).message}`);
+    throw new DatasetError(`cannot open ${file}: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code, { cause: err });
   }
   const st = await fh.stat();
   return { fh, size: st.size, version: `${file}\0${st.size}\0${st.mtimeMs}` };
@@ -100,7 +140,7 @@ interface RawLine {
 }
 
 /** The lines of a file from byte `start`, as raw bytes (a newline never occurs inside a UTF-8 character). */
-async function* lines(fh: FileHandle, start: number): AsyncGenerator<RawLine> {
+async function* lines(fh: Handle, start: number): AsyncGenerator<RawLine> {
   let pos = start;
   let carry: Buffer = Buffer.alloc(0);
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -130,7 +170,7 @@ function isBlank(bytes: Buffer): boolean {
 }
 
 /** Line and position counts of the bytes before `cursor`, which must be the start of a line. */
-async function stateAt(fh: FileHandle, size: number, version: string, cursor: number, shown: string): Promise<ScanState> {
+async function stateAt(fh: Handle, size: number, version: string, cursor: number, shown: string): Promise<ScanState> {
   if (cursor === 0) return { line: 1, slot: 0 };
   const known = cursorStates.get(`${version}\0${cursor}`);
   if (known) return known;
@@ -210,6 +250,22 @@ function checkLine(spec: Spec, shown: string, text: string, line: number): Check
   return { item: reference === undefined ? { id, prompt, line } : { id, prompt, reference, line } };
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The line's text, or undefined when it is not valid UTF-8 (never U+FFFD in place of bad bytes). */
+function decodeLine(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** 1-based character column of the first invalid byte (where the lenient decoding puts U+FFFD). */
+function badByteColumn(bytes: Buffer): number {
+  return bytes.toString('utf8').indexOf('\uFFFD') + 1;
+}
+
 type Verdict = 'skip' | 'select' | 'end';
 
 /** Whether position `slot` is selected by offset, limit and shard. */
@@ -224,11 +280,15 @@ function select(spec: Spec, slot: number): Verdict {
  * One page of the selection from `cursor` (0 at the start): at most `pageSize` entries, items and
  * problems together. Continue with `nextCursor` until it is null.
  */
-export async function readDatasetPage(spec: DatasetReadSpec, opts: { cursor: number; pageSize: number }): Promise<DatasetPage> {
+export async function readDatasetPage(
+  spec: DatasetReadSpec,
+  opts: { cursor: number; pageSize: number },
+  fs: DatasetFs = nodeDatasetFs,
+): Promise<DatasetPage> {
   const s = normalise(spec);
   const shown = path.basename(s.path);
   const pageSize = Math.max(1, Math.floor(opts.pageSize));
-  const { fh, size, version } = await open(s.path);
+  const { fh, size, version } = await open(s.path, fs);
   try {
     const state = { ...(await stateAt(fh, size, version, opts.cursor, shown)) };
     const items: DatasetItem[] = [];
@@ -249,11 +309,14 @@ export async function readDatasetPage(spec: DatasetReadSpec, opts: { cursor: num
       state.slot += 1;
       end = l.end;
       if (verdict === 'select') {
-        let text = l.bytes.toString('utf8');
-        if (line === 1) text = text.replace(/^\uFEFF/, '');
-        const r = checkLine(s, shown, text, line);
-        if (r.item) items.push(r.item);
-        else problems.push(...r.problems);
+        const text = decodeLine(l.bytes);
+        if (text === undefined) {
+          problems.push({ line, message: `${shown}:${line}: not valid UTF-8 (first bad byte at column ${badByteColumn(l.bytes)}): save the file as UTF-8` });
+        } else {
+          const r = checkLine(s, shown, line === 1 ? text.replace(/^\uFEFF/, '') : text, line);
+          if (r.item) items.push(r.item);
+          else problems.push(...r.problems);
+        }
       }
       if (items.length + problems.length >= pageSize) {
         finished = end >= size || (s.limit !== undefined && state.slot >= s.offset + s.limit);
@@ -281,8 +344,13 @@ async function scanAll(spec: DatasetReadSpec, onPage: (p: DatasetPage) => void):
 /**
  * Every problem of the selection, with line numbers, before anything is spent: per-line problems,
  * duplicate ids, an unreadable file, an empty selection. An empty array means the sweep can run.
+ * `onItem` sees every valid item and may return a problem of its own (e.g. an id too long for a
+ * workflow ID), reported at the item's line.
  */
-export async function validateDataset(spec: DatasetReadSpec): Promise<DatasetProblem[]> {
+export async function validateDataset(
+  spec: DatasetReadSpec,
+  opts: { onItem?: (item: DatasetItem) => string | undefined } = {},
+): Promise<DatasetProblem[]> {
   let s: Spec;
   try {
     s = normalise(spec);
@@ -298,6 +366,8 @@ export async function validateDataset(spec: DatasetReadSpec): Promise<DatasetPro
       problems.push(...page.problems);
       for (const it of page.items) {
         items += 1;
+        const own = opts.onItem?.(it);
+        if (own !== undefined) problems.push({ line: it.line, message: `${shown}:${it.line}: ${own}` });
         const first = firstLineOf.get(it.id);
         if (first === undefined) firstLineOf.set(it.id, it.line);
         else
@@ -326,4 +396,49 @@ export async function countDatasetItems(spec: DatasetReadSpec): Promise<number> 
     n += page.items.length;
   });
   return n;
+}
+
+/**
+ * What a sweep remembers of its dataset file when it starts: a running sweep reads the file page
+ * by page, so an edit under it would mix two versions (and shift cursors). Size and mtime are
+ * the cheap check; the digest (sha256 of the bytes) decides when they differ.
+ */
+export type { DatasetFingerprint };
+
+export async function datasetFingerprint(file: string): Promise<DatasetFingerprint> {
+  const before = await fsp.stat(file);
+  const hash = createHash('sha256');
+  const fh = await fsp.open(file, 'r');
+  try {
+    for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await fh.close();
+  }
+  const after = await fsp.stat(file);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+    throw new DatasetError(`${file} changed while it was being read: start the sweep again once nothing writes to it`);
+  }
+  return { size: after.size, mtimeMs: after.mtimeMs, sha256: hash.digest('hex') };
+}
+
+const hashedVersions = new Map<string, DatasetFingerprint>();
+
+/**
+ * Undefined when `file` still is what `expected` describes, else one line saying what changed.
+ * Only a differing size or mtime costs a re-hash (a file touched but not edited is the same).
+ */
+export async function datasetChange(file: string, expected: DatasetFingerprint): Promise<string | undefined> {
+  const st = await fsp.stat(file);
+  if (st.size === expected.size && st.mtimeMs === expected.mtimeMs) return undefined;
+  // A touched file is hashed once per version in this process, not once per page.
+  const version = `${file}\0${st.size}\0${st.mtimeMs}`;
+  const now = hashedVersions.get(version) ?? (await datasetFingerprint(file));
+  if (hashedVersions.size >= MAX_REMEMBERED) hashedVersions.delete(hashedVersions.keys().next().value as string);
+  hashedVersions.set(version, now);
+  if (now.sha256 === expected.sha256) return undefined;
+  const when = (ms: number) => new Date(ms).toISOString();
+  return (
+    `${file} changed since the sweep started (${expected.size} → ${now.size} bytes, modified ${when(expected.mtimeMs)} → ${when(now.mtimeMs)}, ` +
+    `sha256 ${expected.sha256.slice(0, 12)} → ${now.sha256.slice(0, 12)})`
+  );
 }

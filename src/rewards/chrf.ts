@@ -128,7 +128,8 @@ export function corpusChrf(hypotheses: string[], references: string[][], opts: C
 
 export const chrfReward = defineReward({
   type: 'chrf',
-  summary: 'chrF against the reference (sacreBLEU-exact, 0..100): translation',
+  summary:
+    'chrF against the reference (sacreBLEU-exact, 0..100); `charOrder` is the character n-gram order, `beta` the recall weight (2 = chrF2)',
   schema: () =>
     z
       .object({

@@ -13,7 +13,8 @@ import { defineReward } from './define';
 
 export const httpReward = defineReward({
   type: 'http',
-  summary: 'your own reward server: POST {prompt, response, ...}, answer {"reward": number}',
+  summary:
+    'Your service: POST `{prompt, response, model?, promptId?, reference?}` to `url`, answer `{"reward": number}`; `apiKeyEnv` is sent as a bearer token',
   schema: () =>
     z
       .object({

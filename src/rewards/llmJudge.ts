@@ -126,7 +126,8 @@ type JudgeMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
 export const llmJudgeReward = defineReward({
   type: 'llm-judge',
-  summary: 'an OpenAI-compatible chat model grades 1..scale, normalised to [0, 1]',
+  summary:
+    'An OpenAI-compatible chat model grades 1..`scale`; the reward is (score − 1) / (`scale` − 1). `rubric` replaces the judge\'s system prompt',
   schema: () =>
     z
       .object({

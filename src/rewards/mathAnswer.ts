@@ -354,7 +354,8 @@ export function mathAnswerScore(response: string, reference: string): number {
 
 export const mathAnswerReward = defineReward({
   type: 'math-answer',
-  summary: 'final-answer exact match against the gold answer, 1 or 0: GSM8K, MATH-500',
+  summary:
+    'Final answer of the response against `dataset.referenceField` (exact match after normalisation): 1 or 0',
   schema: () => z.object({ type: z.literal('math-answer') }).strict(),
   needsReference: () => true,
   create: () => async (_spec, args) => {

@@ -80,7 +80,8 @@ export function vllmUrl(baseURL: string, api: Api): string {
 
 export const vllmReward = defineReward({
   type: 'vllm-reward',
-  summary: 'a reward or classifier model served by vLLM (/pooling, /classify, /score), raw score',
+  summary:
+    'A reward model served by vLLM: `api` selects `/pooling` (reward models such as ArmoRM), `/classify` (classifiers) or `/score` (cross-encoders). `baseURL` is the server root',
   schema: () =>
     z
       .object({

@@ -16,7 +16,8 @@ export interface WeightedRewardSpec {
 
 export const weightedReward: RewardBackendDefinition<z.ZodType<WeightedRewardSpec, unknown>> = defineReward({
   type: 'weighted',
-  summary: 'weighted sum of other rewards (each keeps its own scale)',
+  summary:
+    'Weighted sum of other rewards: `components` is a list (≥ 1) of `{weight, reward}`, `weight` a number, `reward` any reward (nested `weighted` included); each keeps its own scale',
   schema: (reward) =>
     z
       .object({

@@ -3,7 +3,7 @@
  */
 import { Client } from '@temporalio/client';
 import { connectTo, type TemporalTarget } from './connection';
-import { ensureServer, type DevServerOptions } from './devServer';
+import { ensureServer, type DevServerOptions } from './embedded';
 
 /**
  * A `@temporalio/client` Client for `target`. Without a target: the cluster named by

@@ -16,7 +16,7 @@ export {
   type DevServerHandle,
   type EnsuredServer,
   type EmbeddedServerState,
-} from './devServer';
+} from './embedded';
 export { connectClient } from './client';
 export { targetFromEnv, tlsFromEnv, connectionOptions, describeTarget, connectTo, type TemporalTarget } from './connection';
 export {

@@ -4,10 +4,14 @@ export {
   decodeRecordName,
   encodeRecordName,
   iterateRecords,
+  keepRecordAside,
+  legacyRecordPath,
   readRecord,
   readRecordFile,
   readRecords,
   recordPath,
+  RecordFileError,
+  SUPERSEDED_FOLDER,
   writeRecordAtomic,
 } from './records';
 export type { RecordEntry, RecordFile } from './records';

@@ -132,6 +132,8 @@ export interface FakeOpenAIStats {
 export interface LoggedRequest extends Omit<FakeChatRequest, 'repeat'> {
   /** 0-based arrival order. */
   index: number;
+  /** Arrival time (ms since the epoch): rate limits are measured on these. */
+  receivedAt: number;
   fault?: OpenAIFaultKind;
   authorization?: string;
 }
@@ -338,7 +340,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const fault = plan.pick(model);
     const { repeat: _r, ...logged } = creq;
     void _r;
-    if (log.length < keep) log.push({ ...logged, index, fault: fault?.kind, authorization: req.headers.authorization });
+    if (log.length < keep) log.push({ ...logged, index, receivedAt: Date.now(), fault: fault?.kind, authorization: req.headers.authorization });
 
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);

@@ -7,7 +7,7 @@
  */
 import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { findTemporalCli } from '../server/cli-path';
-import { DEFAULT_SQLITE_PRAGMAS } from '../server/devServer';
+import { DEFAULT_SQLITE_PRAGMAS } from '../server/embedded';
 import { TOA_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes';
 
 type ServerOptions = NonNullable<LocalTestWorkflowEnvironmentOptions['server']>;

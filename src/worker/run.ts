@@ -8,10 +8,11 @@
  */
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
-import { createAgentQueueActivities, createMainQueueActivities, type AgentQueueDeps } from '../activities';
+import { createAgentQueueActivities, createMainQueueActivities, type AgentQueueDeps, type AllowList } from '../activities';
 import type { AgentConfig } from '../config/schema';
 import { agentTaskQueue, MAIN_TASK_QUEUE } from '../common/taskQueues';
 import { failureLineInterceptors } from './interceptors';
+import { FORCE_AFTER_GRACE_SECONDS, MAIN_ONLY_GRACE_SECONDS } from './shutdown';
 
 export { installWorkerLogging } from './logging';
 
@@ -20,6 +21,16 @@ export interface RunWorkersOptions {
   namespace?: string;
   /** Agents whose queues this process polls (from the sweep files it was given). */
   agents: AgentConfig[];
+  /**
+   * What this worker may do for whoever started a workflow: endpoints, key variables, folders
+   * (src/activities/allowList.ts). Built from its sweep files and flags; tests pass theirs.
+   */
+  allow: AllowList;
+  /**
+   * On shutdown (SIGTERM, Ctrl-C, shutdown()), how long in-flight work may finish before it is
+   * cancelled (./shutdown.ts; the CLI derives it from the agents' timeouts). Default 60 s.
+   */
+  shutdownGraceSeconds?: number;
   env?: NodeJS.ProcessEnv;
   /** Reward scoring (tests pass their own backends); default: src/rewards with `env`. */
   scoreReward?: AgentQueueDeps['scoreReward'];
@@ -82,6 +93,12 @@ export function agentTaskSlots(maxConcurrency: number): number {
 export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWorkers> {
   const namespace = opts.namespace ?? 'default';
   const interceptors = opts.logFailures === false ? undefined : { activity: [failureLineInterceptors()] };
+  // The SDK's default grace is 0: a stop would cancel plays already paid for, to be paid again.
+  const graceSeconds = opts.shutdownGraceSeconds ?? MAIN_ONLY_GRACE_SECONDS;
+  const shutdown = {
+    shutdownGraceTime: graceSeconds * 1000,
+    shutdownForceTime: (graceSeconds + FORCE_AFTER_GRACE_SECONDS) * 1000,
+  };
   const workers: Worker[] = [];
   if (opts.main !== false) {
     const bundle = opts.workflowBundle ?? (await workflowBundle());
@@ -92,13 +109,18 @@ export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWork
         taskQueue: MAIN_TASK_QUEUE,
         workflowBundle: bundle,
         buildId: shortBuildId(bundle),
-        activities: createMainQueueActivities(),
+        activities: createMainQueueActivities({ allow: opts.allow }),
         maxConcurrentActivityTaskExecutions: opts.mainActivitySlots ?? 64,
         interceptors,
+        ...shutdown,
       }),
     );
   }
-  const agentActivities = createAgentQueueActivities({ env: opts.env ?? process.env, scoreReward: opts.scoreReward });
+  const agentActivities = createAgentQueueActivities({
+    allow: opts.allow,
+    env: opts.env ?? process.env,
+    scoreReward: opts.scoreReward,
+  });
   for (const [taskQueue, agent] of agentQueues(opts.agents)) {
     workers.push(
       await Worker.create({
@@ -112,6 +134,7 @@ export async function startWorkers(opts: RunWorkersOptions): Promise<RunningWork
         maxConcurrentActivityTaskExecutions: agentTaskSlots(agent.maxConcurrency),
         ...(agent.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: agent.requestsPerSecond } : {}),
         interceptors,
+        ...shutdown,
       }),
     );
   }

@@ -67,6 +67,7 @@ describe('fake OpenAI server', () => {
     try {
       const ctl = fakeControl(fake.url);
       await ctl.setFaults([{ kind: 'server-error', next: 1 }]);
+      const t0 = Date.now();
       const post = (): Promise<Response> =>
         fetch(`${fake.url}/chat/completions`, {
           method: 'POST',
@@ -77,7 +78,12 @@ describe('fake OpenAI server', () => {
       expect((await post()).status).toBe(200);
       const stats = await ctl.stats();
       expect(stats).toMatchObject({ requests: 2, completions: 1, faults: { 'server-error': 1 } });
-      expect((await ctl.requests()).map((r) => r.fault ?? null)).toEqual(['server-error', null]);
+      const logged = await ctl.requests();
+      expect(logged.map((r) => r.fault ?? null)).toEqual(['server-error', null]);
+      // Arrival times (rate-limit measurements use them): in order, within this test's run.
+      expect(logged[0]!.receivedAt).toBeGreaterThanOrEqual(t0);
+      expect(logged[1]!.receivedAt).toBeGreaterThanOrEqual(logged[0]!.receivedAt);
+      expect(logged[1]!.receivedAt).toBeLessThanOrEqual(Date.now());
       await ctl.reset();
       expect((await ctl.stats()).requests).toBe(0);
     } finally {

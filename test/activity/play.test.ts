@@ -3,12 +3,16 @@
  * OpenAI and fake reward servers (test doubles), inside MockActivityEnvironment so it sees a
  * workflow ID and run ID like in a worker. What matters: nothing paid for is paid twice.
  */
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
-import { createAgentQueueActivities, createMainQueueActivities } from '../../src/activities';
+import { createAgentQueueActivities, createMainQueueActivities, explicitAllowList } from '../../src/activities';
 import type { PlayContext, PlayInput, PlayOutput, StoreSpec } from '../../src/activities/types';
+import { rewardSchema } from '../../src/config/schema';
 import { deriveSeed } from '../../src/search/prng';
 import type { Action } from '../../src/search/types';
 import { openStore } from '../../src/store';
@@ -24,9 +28,16 @@ let tmp: ReturnType<typeof tmpDir>;
 let store: StoreSpec;
 const REWARD = { offset: 0, scale: 1, noise: 0, seed: 1 };
 
+let play: ReturnType<typeof createAgentQueueActivities>['play'];
+let putPlayContext: ReturnType<typeof createMainQueueActivities>['putPlayContext'];
+
 beforeAll(async () => {
   openai = await startFakeOpenAI({ models: { 'fake-a': { quality: 0.6, latencyMs: 40 }, 'fake-b': { quality: 0.3 } }, strictModels: true });
   reward = await startFakeReward(REWARD);
+  // This worker may call the two doubles (no key) and use stores in the temp folder.
+  const allow = explicitAllowList({ endpoints: [openai.url, reward.url], paths: [tmpdir()] });
+  ({ play } = createAgentQueueActivities({ allow, env: {} }));
+  ({ putPlayContext } = createMainQueueActivities({ allow }));
 });
 afterAll(async () => {
   await openai.close();
@@ -42,8 +53,6 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-const { play } = createAgentQueueActivities({ env: {} });
-const { putPlayContext } = createMainQueueActivities();
 const fresh: Action = { id: 'r1', agent: 'a1', kind: 'fresh', inputs: [] };
 
 async function playInput(action: Action = fresh, inputRefs: string[] = [], seed = 5): Promise<PlayInput> {
@@ -137,6 +146,49 @@ test('an agent missing from the context is a non-retryable ConfigError', async (
   expect(f).toMatchObject({ type: 'ConfigError', nonRetryable: true });
   expect(f.message).toMatch(/agent "nobody"/);
   expect(openai.stats.requests).toBe(0);
+});
+
+test('a play this worker is not allowed to make fails as NotAllowed before any request (reward URL, key variable, store)', async () => {
+  // Allowed: the model double with GOOD_KEY, stores under the temp folder; the reward double is not.
+  const allow = explicitAllowList({ keys: [`GOOD_KEY=${openai.url}`], paths: [tmpdir()] });
+  const strict = createAgentQueueActivities({ allow, env: { GOOD_KEY: 'k-good', OTHER_KEY: 'k-other' } }).play;
+  const run = (input: PlayInput) => new MockActivityEnvironment({ workflowExecution: { workflowId: 'wf-x', runId: 'r' } } as Partial<Info>).run(strict, input);
+
+  const rewardRefused = await expectFailure(run(await playInput()));
+  expect(rewardRefused).toMatchObject({ type: 'NotAllowed', nonRetryable: true });
+  expect(rewardRefused.message).toContain(reward.url);
+  expect(rewardRefused.message).toContain(`--allow-endpoint ${reward.url}`);
+
+  const s = openStore(store);
+  const withAgentKey = async (apiKeyEnv: string) => ({
+    store,
+    action: fresh,
+    inputRefs: [],
+    contextRef: await putPlayContext({
+      store,
+      context: { agents: [fakeAgent(openai.url, { name: 'a1', model: 'fake-a', apiKeyEnv })], reward: rewardSchema.parse({ type: 'chrf' }), templates: {}, promptId: 'p', promptRef: await s.put('x'), referenceRef: await s.put('y'), seed: 1 },
+    }),
+  });
+  const keyRefused = await expectFailure(run(await withAgentKey('OTHER_KEY')));
+  expect(keyRefused).toMatchObject({ type: 'NotAllowed', nonRetryable: true });
+  expect(keyRefused.message).toContain('does not send the key variable OTHER_KEY');
+  expect(keyRefused.message).toContain('GOOD_KEY');
+  expect(openai.stats.requests + reward.stats.requests).toBe(0);
+  // The same play with the key configured for that endpoint goes through.
+  await run(await withAgentKey('GOOD_KEY'));
+  expect(openai.requests().map((q) => q.authorization)).toEqual(['Bearer k-good']);
+
+  const outside = tmpDir();
+  try {
+    const elsewhere = { kind: 'fs' as const, root: path.join(outside.dir, 'store') };
+    const strictOutside = createAgentQueueActivities({ allow: explicitAllowList({ endpoints: [openai.url, reward.url], paths: [store.root] }), env: {} }).play;
+    const f = await expectFailure(strictOutside({ ...(await playInput()), store: elsewhere }));
+    expect(f).toMatchObject({ type: 'NotAllowed', nonRetryable: true });
+    expect(f.message).toContain(`the response store ${elsewhere.root} is outside the paths this worker may write`);
+    expect(fs.existsSync(elsewhere.root)).toBe(false);
+  } finally {
+    outside.cleanup();
+  }
 });
 
 test('outside an activity (no workflow run) nothing is memoised', async () => {

@@ -18,8 +18,9 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startDevServer, type DevServerHandle } from '../../src/server/devServer';
+import { startDevServer, type DevServerHandle } from '../../src/server/embedded';
 import { startWorkers, type RunningWorkers } from '../../src/worker/run';
+import { allowListFor } from '../../src/activities';
 import { startFakeOpenAI, startFakeReward, type FakeOpenAI, type FakeReward } from '../../src/testing';
 import { agentSchema, datasetSchema, methodSchema, type AgentConfig } from '../../src/config/schema';
 import { sweep, type SweepInput } from '../../src/workflows/sweep';
@@ -184,7 +185,8 @@ beforeAll(async () => {
       sampling: {},
     }),
   );
-  workers = await startWorkers({ connection: native, namespace: server.namespace, agents, env: {} });
+  const allow = allowListFor({ agents, reward: { type: 'http', url: reward.url, timeoutSeconds: 20 }, write: [tmp], source: 'browser test' });
+  workers = await startWorkers({ connection: native, namespace: server.namespace, agents, allow, env: {} });
 
   const [a, b] = await Promise.all([runSweep(SWEEP, PROMPTS_A), runSweep(OTHER, PROMPTS_B)]);
   expect([a.status, a.done, b.status, b.done]).toEqual(['completed', PROMPTS_A.length, 'completed', PROMPTS_B.length]);

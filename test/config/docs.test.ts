@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { sweepJsonSchema } from '../../src/config/jsonSchema';
+import { withGeneratedTables } from '../../src/config/docsTables';
+import { REWARD_BACKENDS } from '../../src/rewards';
+import { METHODS } from '../../src/search/methods';
 
 /** Every field name of the JSON Schema, at any depth (union members and $defs included). */
 function fieldNames(node: unknown, out = new Set<string>()): Set<string> {
@@ -21,24 +24,14 @@ describe('docs/sweep-file.md', () => {
     );
     expect(missing).toEqual([]);
   });
-  it('mentions every method and reward type', () => {
-    for (const t of [
-      'toa',
-      'random',
-      'prs',
-      'ensemble',
-      'sequential',
-      'moa',
-      'abmcts',
-      'toa-plus',
-      'math-answer',
-      'chrf',
-      'vllm-reward',
-      'llm-judge',
-      'http',
-      'weighted',
-    ]) {
-      expect(doc).toContain(`| \`${t}\``);
-    }
+  it('its methods and rewards tables are the ones the registries generate (npm run docs:tables)', () => {
+    expect(doc).toBe(withGeneratedTables(doc));
+    for (const m of METHODS) expect(doc).toContain(`| \`${m.type}\` |`);
+    for (const r of REWARD_BACKENDS) expect(doc).toContain(`| \`${r.type}\` |`);
+  });
+
+  it('a registry change that the file does not show is detected', () => {
+    const stale = doc.replace('| `moa` |', '| `moa-renamed` |');
+    expect(withGeneratedTables(stale)).not.toBe(stale);
   });
 });

@@ -9,8 +9,8 @@ const EXAMPLES = path.join(REPO, 'examples');
 
 const GOOD = `# a comment
 name: t
-dataset:
-  path: data.jsonl
+dataset: { path: data.jsonl, referenceField: gold }
+# math-answer scores against the reference
 agents:
   - name: a
     baseURL: http://127.0.0.1:8090/v1
@@ -167,7 +167,7 @@ describe('error messages name file:line:col and the field', () => {
     expect(lines.every((l) => /^sweep\.yaml:\d+:\d+: \S+: /.test(l))).toBe(true);
   });
   it('YAML syntax errors', () => {
-    const lines = errorsOf(GOOD.replace('  path: data.jsonl', '  path: data.jsonl\n   bad: [1, 2'));
+    const lines = errorsOf(GOOD.replace('    model: m\n  - name: b', '    model: m\n   bad: [1, 2\n  - name: b'));
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]).toMatch(/^sweep\.yaml:\d+:\d+: YAML syntax error: /);
     expect(errorsOf('name: a\nname: b\n')[0]).toMatch(/^sweep\.yaml:2:1: YAML syntax error: .*[Uu]nique/);
@@ -207,7 +207,7 @@ describe('checkSweepEnvironment', () => {
     const problems = checkSweepEnvironment(loaded, { SOME_KEY: '', JUDGE_KEY: 'k' }).map(String);
     expect(problems).toEqual([
       'sweep.yaml:9:16: agents[0].apiKeyEnv: environment variable SOME_KEY (the API key of agent "a") is not set',
-      'sweep.yaml:4:9: dataset.path: dataset file not found: /nonexistent-dir/data.jsonl',
+      'sweep.yaml:3:18: dataset.path: dataset file not found: /nonexistent-dir/data.jsonl',
       'sweep.yaml:24:11: templates.refine: template file not found: /nonexistent-dir/missing-refine.txt',
     ]);
     expect(checkSweepEnvironment(loaded, {}).map((p) => p.kind)).toEqual([

@@ -75,6 +75,42 @@ describe('bad input', () => {
     console.log(`bad dataset → exit ${p.exitCode}:\n${p.err}`);
   });
 
+  test('configuration errors of issue 11 (templates, prompt ids, encodings, aliases): all named by `config check` and `sweep start` before any spend', async () => {
+    const dir = sub('config-errors');
+    fs.writeFileSync(path.join(dir, 'refine.txt'), 'Improve the answer to {{prompt}}.'); // no {{response}}
+    const long = 'q'.repeat(300);
+    fs.writeFileSync(
+      path.join(dir, 'data.jsonl'),
+      Buffer.concat([
+        Buffer.from(`${JSON.stringify({ id: 'a', instruction: 'What is 1+1?' })}\n${JSON.stringify({ id: long, instruction: 'What is 2+2?' })}\n`),
+        Buffer.from('{"id": "c", "instruction": "caf'),
+        Buffer.from([0xe9]), // Latin-1, not UTF-8
+        Buffer.from('"}\n'),
+      ]),
+    );
+    const file = writeSweep(dir, { name: 'conferr', openaiUrl: openai.url, rewardUrl: reward.url });
+    fs.appendFileSync(file, 'templates:\n  refine: refine.txt\n');
+    const refineLine = fs.readFileSync(file, 'utf8').split('\n').indexOf('  refine: refine.txt') + 1;
+    const before = (await openai.control.stats()).requests;
+    for (const cmd of [['config', 'check', file], ['sweep', 'start', file]]) {
+      const errs = errorLines(await e.toaRun(`config-errors-${cmd[0]}`, cmd));
+      const problems = errs.filter((l) => /^\s+\S/.test(l)).map((l) => l.trim());
+      expect(problems).toEqual([
+        expect.stringMatching(new RegExp(`sweep\\.yaml:${refineLine}:\\d+: templates\\.refine: .*refine\\.txt: refine template: missing placeholder \\{\\{response\\}\\}$`)),
+        expect.stringMatching(/^data\.jsonl:2: field "id": the workflow ID "conferr-[0-9a-f]{10}\/random\/b4\/s0\/q+\.\.\." would be 332 bytes; the Temporal server allows 255 /),
+        'data.jsonl:3: not valid UTF-8 (first bad byte at column 32): save the file as UTF-8',
+      ]);
+    }
+    // An alias without its anchor: one line at the alias, not a ReferenceError.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('budgets: [4]', 'budgets: *budgets'));
+    const aliasLine = fs.readFileSync(file, 'utf8').split('\n').indexOf('budgets: *budgets') + 1;
+    expect(errorLines(await e.toaRun('config-alias', ['config', 'check', file]))).toEqual([
+      `toa: ${file}:${aliasLine}:10: YAML alias *budgets has no anchor &budgets before it`,
+    ]);
+    expect((await openai.control.stats()).requests).toBe(before);
+    expect((await e.client.workflow.count(`WorkflowId STARTS_WITH "conferr"`)).count).toBe(0);
+  });
+
   test('a missing API key variable: named before any spend', async () => {
     const dir = sub('missing-key');
     writeDataset(dir, 3);

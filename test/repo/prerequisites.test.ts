@@ -139,6 +139,6 @@ done
   it('rejects an unknown --for-<purpose> flag, naming the known ones', () => {
     const r = spawnSync(process.execPath, [SETUP, '--for-tset', '--no-build'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/unknown option --for-tset \(known: --for-tests, --for-demo\)/);
+    expect(r.stderr).toMatch(/unknown option --for-tset \(known: --for-tests, --for-demo, --for-cluster\)/);
   });
 });

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findTemporalCli, resolveTemporalCli, TemporalCliNotFoundError } from '../../src/server/cli-path';
-import { startDevServer, devServerArgs, DEFAULT_SQLITE_PRAGMAS } from '../../src/server/devServer';
+import { startDevServer, devServerArgs, DEFAULT_SQLITE_PRAGMAS } from '../../src/server/embedded';
 import { describeTarget, targetFromEnv, tlsFromEnv } from '../../src/server/connection';
 import {
   TOA_SEARCH_ATTRIBUTE_LIST,

@@ -13,7 +13,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { connectTo } from '../../src/server/connection';
-import { startDevServer, isProcessAlive, type DevServerHandle } from '../../src/server/devServer';
+import { spawn } from 'node:child_process';
+import { startDevServer, isProcessAlive, readServerState, serverStateFile, stopEmbeddedServer, type DevServerHandle } from '../../src/server/embedded';
 import { registerSearchAttributes } from '../../src/server/registerSearchAttributes';
 import { TOA_SEARCH_ATTRIBUTE_LIST } from '../../src/common/searchAttributes';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
@@ -134,4 +135,32 @@ test('a port already in use is reported before spawning', async () => {
     new RegExp(`port ${port} .* already in use[\\s\\S]*TEMPORAL_ADDRESS=127.0.0.1:${port}`),
   );
   await server.stop();
+});
+
+test('server stop signals only the server it started: a reused pid is left alone and the stale state removed', async () => {
+  // Another program now holds the recorded pid (here: a `sleep` we own).
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      serverStateFile(),
+      JSON.stringify({ pid: other.pid, address: '127.0.0.1:1', namespace: 'default', dbFile: null, logFile: '/dev/null', port: 1, startedAt: new Date().toISOString(), cliPath: '/opt/temporal/bin/temporal' }),
+    );
+    expect(readServerState()).toBeNull();
+    expect(await stopEmbeddedServer(500)).toBe(false);
+    expect(isProcessAlive(other.pid!)).toBe(true);
+    expect(fs.existsSync(serverStateFile())).toBe(false);
+  } finally {
+    other.kill('SIGKILL');
+  }
+});
+
+test('server stop stops the server it started (recorded by a detached start)', async () => {
+  const { port } = await freePorts();
+  const server = await startDevServer({ dbFile: null, port, uiPort: null, recordState: true });
+  servers.push(server);
+  expect(readServerState()?.pid).toBe(server.pid);
+  expect(await stopEmbeddedServer(5000)).toBe(true);
+  expect(await server.exited).not.toBeUndefined();
+  expect(isProcessAlive(server.pid)).toBe(false);
 });

@@ -1,6 +1,6 @@
 /** ensureServer(): cluster from env, start detached, reuse, stop. */
 import * as fs from 'node:fs';
-import { ensureServer, isProcessAlive, readServerState, stopEmbeddedServer } from '../../src/server/devServer';
+import { ensureServer, isProcessAlive, readServerState, stopEmbeddedServer } from '../../src/server/embedded';
 import { connectClient } from '../../src/server/client';
 import { freePorts, tempDir } from './helpers';
 

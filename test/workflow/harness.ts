@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createTestEnv } from '../../src/testing/testEnv';
 import { startWorkers, workflowBundle, type RunningWorkers } from '../../src/worker/run';
+import { allowListFor } from '../../src/activities';
 import type { AgentConfig, RewardSpec } from '../../src/config/schema';
 import type { StoreSpec } from '../../src/activities/types';
 import { openStore } from '../../src/store';
@@ -59,7 +60,9 @@ export async function startHarness(opts: { agents?: number; models?: Record<stri
     recordsDir: path.join(tmp.dir, 'records'),
     bundle,
     async startWorkers() {
-      h.workers = await startWorkers({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', agents, workflowBundle: bundle, env: {} });
+      // Allowed: what the tests use (these agents, this reward, the test's temp folder).
+      const allow = allowListFor({ agents, reward: h.rewardSpec, write: [tmp.dir], source: 'workflow test harness' });
+      h.workers = await startWorkers({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', agents, allow, workflowBundle: bundle, env: {} });
       return h.workers;
     },
     async stopWorkers() {

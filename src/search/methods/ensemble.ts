@@ -5,7 +5,8 @@ import { defineMethod, methodLabelSchema } from './define';
 
 export const ensembleMethod = defineMethod({
   type: 'ensemble',
-  summary: 'every agent samples N/K times, fresh (multi-agent best-of-N)',
+  summary:
+    'All agents sampled round-robin, N in total (multi-agent best-of-N)',
   origin: 'baseline of Ye et al. 2024',
   schema: z.object({ type: z.literal('ensemble'), label: methodLabelSchema }).strict(),
   create: (_spec, ctx) => createEnsembleStrategy({ agents: ctx.agents, budget: ctx.budget, method: ctx.label }),

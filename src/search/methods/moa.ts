@@ -5,7 +5,8 @@ import { defineMethod, methodLabelSchema } from './define';
 
 export const moaMethod = defineMethod({
   type: 'moa',
-  summary: 'groups of L layers of K agents; each layer aggregates the previous layer\'s answers',
+  summary:
+    'Mixture of agents: layers of aggregation (`layers` per group: 4 for alignment, 3 for translation and math)',
   origin: 'Wang et al. 2024, arXiv 2406.04692; baseline of Ye et al. 2024',
   schema: z
     .object({

@@ -5,7 +5,8 @@ import { defineMethod, methodLabelSchema, nameSchema } from './define';
 
 export const prsMethod = defineMethod({
   type: 'prs',
-  summary: 'one agent: floor(N/2) fresh samples, then N - floor(N/2) refinements of the best',
+  summary:
+    'Parallel-then-refine with one agent: floor(N/2) fresh samples, then refinements of the best',
   origin: 'baseline of Ye et al. 2024',
   schema: z
     .object({ type: z.literal('prs'), label: methodLabelSchema, agent: nameSchema.describe('The single agent that samples and refines') })

@@ -5,7 +5,8 @@ import { defineMethod, methodLabelSchema, nameSchema } from './define';
 
 export const randomMethod = defineMethod({
   type: 'random',
-  summary: 'best-of-N from one agent: N fresh samples',
+  summary:
+    'The one named agent sampled N times (best-of-N)',
   origin: 'baseline of Ye et al. 2024',
   schema: z.object({ type: z.literal('random'), label: methodLabelSchema, agent: nameSchema.describe('The single agent sampled') }).strict(),
   create: (spec, ctx) => createRandomStrategy({ agent: spec.agent, budget: ctx.budget, method: ctx.label }),

@@ -5,7 +5,8 @@ import { defineMethod, methodLabelSchema } from './define';
 
 export const sequentialMethod = defineMethod({
   type: 'sequential',
-  summary: 'ceil(N/K) rounds in a seeded shuffled agent order; each agent refines the previous answer',
+  summary:
+    'Rounds of refinement across agents, each round in its own seeded shuffled agent order',
   origin: 'baseline of Ye et al. 2024',
   schema: z.object({ type: z.literal('sequential'), label: methodLabelSchema }).strict(),
   create: (_spec, ctx) => createSequentialStrategy({ agents: ctx.agents, budget: ctx.budget, seed: ctx.seed, method: ctx.label }),

@@ -9,7 +9,8 @@ export const widthRuleSchema = z
 
 export const toaMethod = defineMethod({
   type: 'toa',
-  summary: 'tree search: UCT picks which agent answers fresh or refines which response (the paper\'s method; default)',
+  summary:
+    'Tree search over agents (TOA): UCT picks which agent answers fresh or which response it refines',
   origin: 'Ye et al. 2024, arXiv 2412.17061',
   schema: z
     .object({
