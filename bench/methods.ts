@@ -1,43 +1,44 @@
 /**
- * Compute efficiency of the six methods: best reward against generations and tokens.
+ * Compute efficiency of the search methods: best reward (and true quality of the pick) against
+ * generations and tokens, with 95 % confidence intervals over prompts × seeds.
  *
- * Part 1 (simulated, always): a seeded simulated agent pool on the fake OpenAI server (own
- * process) with different quality distributions and refinement gains, and a noisy reward (fake
- * reward server). Driven in-process by the plain loop with the real generate/score activities
- * (the same strategies and activities as the workflows; Temporal adds no decisions). Records are
- * written in the workflows' format and plotted with `toa report` (src/report buildReport).
+ * Part 1 (simulated, always): four landscapes (bench/landscapes.ts: refinement helps, refinement
+ * hurts, aggregation helps, one strong agent) on the fake OpenAI server (own process), scored by
+ * the fake reward server. Driven in-process by the plain loop with the real generate/score
+ * activities (the same strategies and activities as the workflows; Temporal adds no decisions).
+ * Records are written in the workflows' format and plotted with `toa report` per landscape. The
+ * reference AB-MCTS-A of Sakana AI's TreeQuest runs against the same servers when its venv exists
+ * (bash bench/treequest/setup.sh; bench/treequest/drive.py).
  *
- * Part 2 (real, unless BENCH_REAL=0): two local models (SmolLM2-135M-Instruct and
- * Gemma-3-270M base, GGUF through the project's model server) on WMT22 de→en with the chrF
- * reward, small budgets, as large as fits in ~15 minutes on 2 cores.
+ * Part 2 (real, unless BENCH_REAL=0): the local GGUF models present (SmolLM2-135M-Instruct, and
+ * Gemma-3-270M when fetched) through the project's model server on WMT22 de→en with the chrF
+ * reward, small budgets (slow on 2 cores).
+ *
+ * Environment: BENCH_QUICK=1 (small grid), BENCH_SIM_PROMPTS (default 40), BENCH_LANDSCAPES
+ * (comma list), BENCH_REAL=0, BENCH_REAL_PROMPTS (default 5), BENCH_TREEQUEST=0.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { methodSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
+import { REFINE_V1 } from '../src/prompts/templates';
 import { allowListFor } from '../src/activities';
 import { openStore } from '../src/store';
-import type { FakeModelSpec } from '../src/testing/fakeOpenAI';
+import { LANDSCAPES, REWARD_NOISE, type Landscape } from './landscapes';
 import { QUICK, ROOT, RESULTS_DIR, agent, createActivities, inProcessSlots, loadNow, log, mean, pool, round, stdev, startFake, tmpDir, writeResult } from './lib';
-
-/** The simulated pool. Fresh quality is uniform in [quality - noise, quality + noise]; refining r gives
- *  carry·q(r) + (1 - carry)·quality + gain ± noise, clamped to [0, 1]. */
-export const SIM_POOL: Record<string, FakeModelSpec> = {
-  // Best fresh answers, poor refiner (fresh ceiling 0.75; refine fixed point 0.60).
-  'sim-strong': { quality: 0.6, noise: 0.15, carry: 0.5, gain: 0.0 },
-  // Mediocre fresh, strong refiner (refine fixed point 0.45 + 0.04/0.1 = 0.85, noise lets chains reach 1.0).
-  'sim-refiner': { quality: 0.45, noise: 0.1, carry: 0.9, gain: 0.04 },
-  // High variance.
-  'sim-noisy': { quality: 0.35, noise: 0.25, carry: 0.7, gain: 0.02 },
-  // Weak.
-  'sim-weak': { quality: 0.2, noise: 0.1, carry: 0.5, gain: 0.0 },
-};
-const REWARD_NOISE = 0.05;
 
 const SIM_BUDGETS = QUICK ? [8, 16] : [8, 16, 32, 64];
 const SIM_SEEDS = QUICK ? [0] : [0, 1, 2];
-const SIM_PROMPTS = QUICK ? 6 : 20;
+const SIM_PROMPTS = QUICK ? 6 : Number(process.env.BENCH_SIM_PROMPTS ?? 40);
+const SIM_LANDSCAPES = process.env.BENCH_LANDSCAPES
+  ? LANDSCAPES.filter((l) => process.env.BENCH_LANDSCAPES!.split(',').includes(l.name))
+  : LANDSCAPES;
+/** The method beyond the paper that the target is about (and its variant told the strongest agent). */
+const CANDIDATE = 'toa-plus';
+const CANDIDATES = [CANDIDATE, 'toa-plus-lead'];
+const TREEQUEST = 'treequest-abmcts-a';
 
-function methods(single: string, moaLayers: number, tau: number, alpha: number): MethodSpec[] {
+function methods(single: string, moaLayers: number, tau: number, alpha: number, rewardRange: [number, number]): MethodSpec[] {
   return [
     methodSchema.parse({ type: 'toa', tau, alpha }),
     methodSchema.parse({ type: 'random', agent: single }),
@@ -45,6 +46,10 @@ function methods(single: string, moaLayers: number, tau: number, alpha: number):
     methodSchema.parse({ type: 'ensemble' }),
     methodSchema.parse({ type: 'sequential' }),
     methodSchema.parse({ type: 'moa', layers: moaLayers }),
+    methodSchema.parse({ type: 'abmcts', rewardRange }),
+    methodSchema.parse({ type: 'toa-plus' }),
+    // The same information the single-agent baselines get: which agent is the strongest.
+    methodSchema.parse({ type: 'toa-plus', label: 'toa-plus-lead', lead: single }),
   ];
 }
 
@@ -97,7 +102,12 @@ async function runGrid(opts: {
 import { runInProcess } from './lib';
 
 
-/** Per (method, budget): mean best over prompts per seed, then mean ± sd over seeds. */
+/** Mean and 95 % half-width (normal approximation) over prompt × seed units. */
+function meanCi(xs: number[]): { mean: number; ci: number } {
+  return { mean: mean(xs), ci: xs.length > 1 ? (1.96 * stdev(xs)) / Math.sqrt(xs.length) : NaN };
+}
+
+/** Per (method, budget): mean ± 95 % CI over prompts × seeds of the best reward and of its true quality; sd over seed means. */
 function aggregate(runs: Run[]) {
   const keys = [...new Set(runs.map((r) => `${r.method}|${r.budget}`))];
   return keys.map((k) => {
@@ -105,30 +115,82 @@ function aggregate(runs: Run[]) {
     const rs = runs.filter((r) => r.method === method && r.budget === Number(b));
     const seeds = [...new Set(rs.map((r) => r.seed))];
     const perSeed = seeds.map((s) => mean(rs.filter((r) => r.seed === s).map((r) => r.best)));
+    const best = meanCi(rs.map((r) => r.best));
     const qs = rs.map((r) => r.bestQuality).filter((x): x is number => x !== null);
+    const quality = qs.length ? meanCi(qs) : null;
     return {
-      method, budget: Number(b), prompts: rs.length / seeds.length, seeds: seeds.length,
-      meanBest: round(mean(perSeed), 4), sdOverSeeds: round(stdev(perSeed), 4),
-      meanBestTrueQuality: qs.length ? round(mean(qs), 4) : null,
+      method, budget: Number(b), prompts: rs.length / seeds.length, seeds: seeds.length, n: rs.length,
+      meanBest: round(best.mean, 4), ciBest: round(best.ci, 4), sdOverSeeds: round(stdev(perSeed), 4),
+      meanBestTrueQuality: quality ? round(quality.mean, 4) : null, ciTrueQuality: quality ? round(quality.ci, 4) : null,
       meanTokensPerPrompt: round(mean(rs.map((r) => r.tokens)), 0),
     };
   });
 }
 
-/** Ranks at each budget, and who is best at equal tokens (interpolated on the token axis). */
-function verdicts(agg: ReturnType<typeof aggregate>) {
+type Row = ReturnType<typeof aggregate>[number];
+
+/**
+ * The target, per budget: the candidate against every other method, on the best reward and on the
+ * true quality of the pick: the difference of means with its 95 % CI (Welch, normal approximation);
+ * "better" when the CI is above 0, "worse" when below, else "tie".
+ */
+function verdicts(agg: Row[], candidate = CANDIDATE) {
   const budgets = [...new Set(agg.map((a) => a.budget))].sort((a, b) => a - b);
   return budgets.map((b) => {
     const row = agg.filter((a) => a.budget === b).sort((x, y) => y.meanBest - x.meanBest);
-    const toa = row.find((r) => r.method === 'toa')!;
-    const best = row[0]!;
-    const others = row.filter((r) => r.method !== 'toa');
-    const bestOther = others[0]!;
-    const diff = toa.meanBest - bestOther.meanBest;
-    const noise = Math.max(toa.sdOverSeeds, bestOther.sdOverSeeds, 0.002);
-    const verdict = Math.abs(diff) <= noise ? 'tie' : diff > 0 ? 'win' : 'loss';
-    return { budget: b, ranking: row.map((r) => `${r.method} ${r.meanBest}`), best: best.method, toaVsBestOther: { other: bestOther.method, diff: round(diff, 4), noise: round(noise, 4), verdict } };
+    const me = row.find((r) => r.method === candidate);
+    const compare = (metric: 'best' | 'quality') =>
+      row
+        .filter((r) => !CANDIDATES.includes(r.method) && me)
+        .map((r) => {
+          const [m1, c1, m2, c2] =
+            metric === 'best' ? [me!.meanBest, me!.ciBest, r.meanBest, r.ciBest] : [me!.meanBestTrueQuality ?? NaN, me!.ciTrueQuality ?? NaN, r.meanBestTrueQuality ?? NaN, r.ciTrueQuality ?? NaN];
+          const diff = m1 - m2;
+          const ci = Math.sqrt(c1 * c1 + c2 * c2);
+          return { other: r.method, diff: round(diff, 4), ci: round(ci, 4), verdict: diff - ci > 0 ? 'better' : diff + ci < 0 ? 'worse' : 'tie' };
+        });
+    const best = compare('best');
+    const quality = compare('quality');
+    return {
+      budget: b,
+      ranking: row.map((r) => `${r.method} ${r.meanBest}`),
+      candidate,
+      vsBest: best,
+      vsTrueQuality: quality,
+      atLeastAsGoodAsAll: me ? best.every((c) => c.verdict !== 'worse') : null,
+      betterThan: best.filter((c) => c.verdict === 'better').map((c) => c.other),
+      worseThan: best.filter((c) => c.verdict === 'worse').map((c) => c.other),
+    };
   });
+}
+
+/** TreeQuest's AB-MCTS-A against the same fake servers (bench/treequest/drive.py), if its venv exists. */
+async function treequestRuns(job: {
+  openaiUrl: string;
+  rewardUrl: string;
+  agents: AgentConfig[];
+  prompts: Array<{ id: string; text: string }>;
+  budgets: number[];
+  seeds: number[];
+  rewardRange: [number, number];
+}): Promise<Run[] | { skipped: string }> {
+  if (process.env.BENCH_TREEQUEST === '0') return { skipped: 'BENCH_TREEQUEST=0' };
+  const python = path.join(ROOT, 'tools', 'treequest-venv', 'bin', 'python');
+  if (!fs.existsSync(python)) return { skipped: 'no tools/treequest-venv (run bash bench/treequest/setup.sh)' };
+  const input = JSON.stringify({ ...job, agents: job.agents.map((a) => ({ name: a.name, model: a.model })), refineTemplate: REFINE_V1.text });
+  const child = spawn(python, [path.join(ROOT, 'bench', 'treequest', 'drive.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdin.end(input);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`treequest driver exited ${code}: ${err.slice(-2000)}`);
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { budget: number; seed: number; promptId: string; best: number; bestQuality: number | null; generations: number })
+    .map((r) => ({ method: TREEQUEST, budget: r.budget, seed: r.seed, promptId: r.promptId, best: r.best, bestQuality: r.bestQuality, tokens: NaN, generations: r.generations }));
 }
 
 async function report(dir: string, outDir: string): Promise<string | null> {
@@ -150,47 +212,98 @@ async function report(dir: string, outDir: string): Promise<string | null> {
   }
 }
 
-async function simulated() {
-  const dir = tmpDir('methods-sim-');
-  const openai = await startFake('openai', { models: SIM_POOL, strictModels: true, seed: 7, keepRequests: 0 });
+async function simulatedLandscape(l: Landscape) {
+  const dir = tmpDir(`methods-${l.name}-`);
+  const openai = await startFake('openai', { models: l.pool, strictModels: true, seed: 7, keepRequests: 0 });
   const reward = await startFake('reward', { noise: REWARD_NOISE, seed: 7, keepRequests: 0 } as never);
-  const agents = Object.keys(SIM_POOL).map((m, i) => agent(openai.url, `a${i + 1}-${m.slice(4)}`, m, { maxConcurrency: 16 }));
+  const agents = Object.keys(l.pool).map((m, i) => agent(openai.url, `a${i + 1}-${m.slice(4)}`, m, { maxConcurrency: 16 }));
+  const prompts = Array.from({ length: SIM_PROMPTS }, (_, i) => ({ id: `sim${i}`, text: `Simulated task ${i}: write the best possible answer.` }));
+  const rewardRange: [number, number] = [0, 1];
   const t0 = performance.now();
-  const runs = await runGrid({
-    agents,
-    reward: { type: 'http', url: reward.url, timeoutSeconds: 30 },
-    methods: methods(agents[0]!.name, 3, 1, 0.05),
-    budgets: SIM_BUDGETS,
-    seeds: SIM_SEEDS,
-    prompts: Array.from({ length: SIM_PROMPTS }, (_, i) => ({ id: `sim${i}`, text: `Simulated task ${i}: write the best possible answer.` })),
-    dir,
-    promptConcurrency: 32,
-  });
+  let runs: Run[];
+  let reference: Run[] | { skipped: string };
+  try {
+    runs = await runGrid({
+      agents,
+      reward: { type: 'http', url: reward.url, timeoutSeconds: 30 },
+      methods: methods(agents[0]!.name, 3, 1, 0.05, rewardRange),
+      budgets: SIM_BUDGETS,
+      seeds: SIM_SEEDS,
+      prompts,
+      dir,
+      promptConcurrency: 32,
+    });
+    const t1 = performance.now();
+    reference = await treequestRuns({ openaiUrl: openai.url, rewardUrl: reward.url, agents, prompts, budgets: SIM_BUDGETS, seeds: SIM_SEEDS, rewardRange });
+    log(`  ${l.name}: TreeQuest ${Array.isArray(reference) ? `${reference.length} runs in ${round((performance.now() - t1) / 1000, 1)} s` : reference.skipped}`);
+  } finally {
+    await openai.close();
+    await reward.close();
+  }
   const wallS = (performance.now() - t0) / 1000;
-  const stats = await openai.stats();
-  await openai.close();
-  await reward.close();
-  const agg = aggregate(runs);
-  const reportDir = await report(dir, path.join(RESULTS_DIR, QUICK ? 'tmp/report-methods-sim' : 'report-methods-sim'));
+  const all = Array.isArray(reference) ? [...runs, ...reference] : runs;
+  const agg = aggregate(all);
+  const reportDir = await report(dir, path.join(RESULTS_DIR, QUICK ? `tmp/report-methods-${l.name}` : `report-methods-${l.name}`));
+  fs.rmSync(dir, { recursive: true, force: true });
   return {
-    pool: SIM_POOL,
-    rewardNoise: REWARD_NOISE,
-    knownOptimum: {
-      trueQuality: 1.0,
-      reward: `1.0 ± ${REWARD_NOISE} (reward = q + noise·u, q clamped to [0, 1])`,
-      freshOnlyCeiling: 0.75,
-      explanation: 'q = 1.0 is reachable only by refinement chains through sim-refiner (fixed point 0.85, +noise); the best fresh sample any agent can give is 0.75 (sim-strong), so methods that never refine (random, ensemble) cannot exceed 0.75 true quality.',
-    },
+    landscape: l.name,
+    description: l.description,
+    pool: l.pool,
+    knownOptimum: { ...l.optimum, reward: `true quality + uniform noise ±${REWARD_NOISE}` },
     agents: agents.map((a) => ({ name: a.name, model: a.model })),
     singleAgentFor: { random: agents[0]!.name, prs: agents[0]!.name },
-    toa: { tau: 1, alpha: 0.05, width: 'third' },
-    moaLayers: 3,
+    settings: { toa: { tau: 1, alpha: 0.05, width: 'third' }, moaLayers: 3, abmcts: { rewardRange }, treequest: Array.isArray(reference) ? 'ABMCTSA() defaults, rewardRange [0, 1]' : reference.skipped },
     wallS: round(wallS, 1),
-    endpointRequests: stats.requests,
     table: agg,
     verdicts: verdicts(agg),
+    verdictsLead: verdicts(agg, 'toa-plus-lead'),
     reportDir,
   };
+}
+
+async function simulated() {
+  const out = [];
+  for (const l of SIM_LANDSCAPES) {
+    log(`methods: landscape ${l.name}`);
+    out.push(await simulatedLandscape(l));
+  }
+  return out;
+}
+
+/** The methods table as Markdown (bench/results/methods.md, quoted in docs/methods.md and the README). */
+function markdown(sim: Awaited<ReturnType<typeof simulated>>, realRes: unknown): string {
+  const lines: string[] = [
+    '# Methods benchmark (generated by `npm run bench:methods`)',
+    '',
+    `Mean over ${SIM_PROMPTS} prompts × ${SIM_SEEDS.length} seeds of the best raw reward per prompt ± 95 % CI (1.96·sd/√n), and in brackets the mean true quality of the picked response ± 95 % CI. "target" compares ${CANDIDATE} (and toa-plus-lead, told the strongest agent like random and PRS) with every other method on the best reward (difference of means with its 95 % CI): ✓ = at least as good as all (no significant loss), and the methods it beats / loses to (difference ± CI).`,
+    '',
+  ];
+  const cell = (r: Row | undefined) =>
+    r ? `${r.meanBest.toFixed(3)} ± ${r.ciBest.toFixed(3)} (${r.meanBestTrueQuality?.toFixed(3) ?? '–'} ± ${r.ciTrueQuality?.toFixed(3) ?? '–'})` : '–';
+  for (const l of sim) {
+    const budgets = [...new Set(l.table.map((t) => t.budget))].sort((a, b) => a - b);
+    const ms = [...new Set(l.table.map((t) => t.method))];
+    lines.push(`## ${l.landscape} (optimum: true quality ${l.knownOptimum.trueQuality})`, '', l.description, '');
+    lines.push(`| method | ${budgets.map((b) => `N=${b}`).join(' | ')} |`, `| --- | ${budgets.map(() => '---').join(' | ')} |`);
+    for (const m of ms) lines.push(`| ${m} | ${budgets.map((b) => cell(l.table.find((t) => t.method === m && t.budget === b))).join(' | ')} |`);
+    lines.push('', `| N | ${CANDIDATE}: target | better than | worse than |`, '| --- | --- | --- | --- |');
+    const worse = (v: ReturnType<typeof verdicts>[number]) =>
+      v.worseThan.map((o) => { const c = v.vsBest.find((x) => x.other === o)!; return `${o} (${c.diff} ± ${c.ci})`; }).join(', ') || '–';
+    for (const v of l.verdicts) lines.push(`| ${v.budget} | ${v.atLeastAsGoodAsAll ? '✓' : '✗'} | ${v.betterThan.join(', ') || '–'} | ${worse(v)} |`);
+    lines.push('', '| N | toa-plus-lead: target | better than | worse than |', '| --- | --- | --- | --- |');
+    for (const v of l.verdictsLead) lines.push(`| ${v.budget} | ${v.atLeastAsGoodAsAll ? '✓' : '✗'} | ${v.betterThan.join(', ') || '–'} | ${worse(v)} |`);
+    lines.push('');
+  }
+  const r = realRes as { table?: Row[]; prompts?: number; budgets?: number[]; agents?: Array<{ name: string }> };
+  if (r.table) {
+    const budgets = [...new Set(r.table.map((t) => t.budget))].sort((a, b) => a - b);
+    lines.push(`## Real: WMT22 de→en, chrF, local models (${r.agents?.map((a) => a.name).join(', ')}; ${r.prompts} prompts, 1 seed)`, '');
+    lines.push(`| method | ${budgets.map((b) => `N=${b}`).join(' | ')} |`, `| --- | ${budgets.map(() => '---').join(' | ')} |`);
+    for (const m of [...new Set(r.table.map((t) => t.method))])
+      lines.push(`| ${m} | ${budgets.map((b) => { const t = r.table!.find((x) => x.method === m && x.budget === b); return t ? `${t.meanBest.toFixed(2)} ± ${t.ciBest.toFixed(2)}` : '–'; }).join(' | ')} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
 }
 
 async function real() {
@@ -215,7 +328,9 @@ async function real() {
   const lines = fs.readFileSync(path.join(ROOT, 'data', 'wmt22.de-en.200.jsonl'), 'utf8').trim().split('\n').slice(0, n).map((l) => JSON.parse(l) as { id: number; instruction: string; en: string });
   const dir = tmpDir('methods-real-');
   const budgets = QUICK ? [4] : [4, 8];
-  const ms = QUICK ? methods(agents[0]!.name, 3, 1, 0.05).filter((m) => ['toa', 'ensemble'].includes(m.type)) : methods(agents[0]!.name, 3, 1, 0.05).filter((m) => m.type !== 'moa' && m.type !== 'prs');
+  // chrF is 0..100: AB-MCTS maps it onto [0, 1] with rewardRange [0, 100] (TOA+ works on raw rewards).
+  const all = methods(agents[0]!.name, 3, 1, 0.05, [0, 100]);
+  const ms = QUICK ? all.filter((m) => ['toa', 'abmcts', 'toa-plus'].includes(m.type)) : all;
   const t0 = performance.now();
   let runs: Run[] = [];
   try {
@@ -249,9 +364,8 @@ async function real() {
 
 async function main() {
   const load0 = loadNow();
-  log('methods: simulated pool');
   const sim = await simulated();
-  log(JSON.stringify(sim.table));
+  for (const l of sim) log(`${l.landscape}: ${JSON.stringify(l.verdicts.map((v) => [v.budget, v.atLeastAsGoodAsAll, v.worseThan]))}`);
   let realRes: unknown = { skipped: 'BENCH_REAL=0' };
   if (process.env.BENCH_REAL !== '0') {
     log('methods: real local models (WMT22 de-en, chrF)');
@@ -261,15 +375,19 @@ async function main() {
   writeResult(
     'methods',
     {
-      parameters: { simBudgets: SIM_BUDGETS, simSeeds: SIM_SEEDS, simPrompts: SIM_PROMPTS },
+      parameters: { simBudgets: SIM_BUDGETS, simSeeds: SIM_SEEDS, simPrompts: SIM_PROMPTS, landscapes: SIM_LANDSCAPES.map((l) => l.name), candidate: CANDIDATE },
       results: { simulated: sim, real: realRes },
       notes: [
         'Driven in-process by the plain loop (bench/lib.ts runInProcess) with the real generate/score activities: same strategies and activities as the promptSearch workflow, without Temporal (which does not change any decision).',
-        'meanBest = mean over prompts of the best raw reward per prompt, averaged over seeds (sd over seeds). Tokens = prompt + completion tokens per prompt as reported by the endpoint.',
+        'meanBest = mean over prompts × seeds of the best raw reward per prompt, ± 95 % CI (1.96·sd/√n); meanBestTrueQuality = the hidden true quality of that response (simulated pool only); sdOverSeeds = sd of the per-seed means. Tokens = prompt + completion tokens per prompt as reported by the endpoint.',
+        `${TREEQUEST}: Sakana AI TreeQuest ABMCTSA (defaults) driven by bench/treequest/drive.py against the same fake servers (its own random stream: compare distributions). Tokens are not counted for it.`,
       ],
     },
     load0,
   );
+  const md = path.join(RESULTS_DIR, QUICK ? 'methods.quick.md' : 'methods.md');
+  fs.writeFileSync(md, markdown(sim, realRes) + '\n');
+  log(`wrote ${path.relative(ROOT, md)}`);
 }
 
 main().catch((err) => {

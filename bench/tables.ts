@@ -85,12 +85,16 @@ for (const name of ['scale', 'scale-10000']) {
 const me = load('methods');
 if (me) {
   out.push('### Compute efficiency', header(me), '');
-  for (const part of ['simulated', 'real'] as const) {
-    const p = me.results[part];
+  // simulated: one entry per landscape (bench/landscapes.ts); real: one table.
+  const parts = [
+    ...(Array.isArray(me.results.simulated) ? me.results.simulated : []).map((l: any) => [`Simulated landscape ${l.landscape}`, l] as const),
+    ['Real local models', me.results.real] as const,
+  ];
+  for (const [title, p] of parts) {
     if (!p?.table) continue;
     const budgets = [...new Set(p.table.map((t: any) => t.budget))].sort((a: any, b: any) => a - b) as number[];
     const methods = [...new Set(p.table.map((t: any) => t.method))] as string[];
-    out.push(`${part === 'simulated' ? 'Simulated pool' : 'Real local models'}: mean best reward (± sd over seeds) and mean tokens per prompt`, '');
+    out.push(`${title}: mean best reward ± 95 % CI (mean true quality of the pick) and mean tokens per prompt`, '');
     out.push(
       table(
         ['method', ...budgets.map((b) => `N=${b}`)],
@@ -98,12 +102,18 @@ if (me) {
           m,
           ...budgets.map((b) => {
             const t = p.table.find((x: any) => x.method === m && x.budget === b);
-            return t ? `${t.meanBest.toFixed(3)}${t.seeds > 1 ? ` ± ${t.sdOverSeeds.toFixed(3)}` : ''} (${t.meanTokensPerPrompt} tok)` : null;
+            if (!t) return null;
+            const q = t.meanBestTrueQuality === null ? '' : ` (${t.meanBestTrueQuality.toFixed(3)})`;
+            const tok = t.meanTokensPerPrompt === null ? '' : ` ${t.meanTokensPerPrompt} tok`;
+            return `${t.meanBest.toFixed(3)} ± ${Number(t.ciBest ?? NaN).toFixed(3)}${q}${tok}`;
           }),
         ]),
       ),
       '',
-      table(['budget', 'ranking', 'TOA vs best other'], p.verdicts.map((v: any) => [v.budget, v.ranking.join(', '), `${v.toaVsBestOther.verdict} vs ${v.toaVsBestOther.other} (Δ ${v.toaVsBestOther.diff}, noise ${v.toaVsBestOther.noise})`])),
+      table(
+        ['budget', 'ranking', `${p.verdicts[0]?.candidate ?? ''}: at least as good as all`, 'worse than'],
+        p.verdicts.map((v: any) => [v.budget, v.ranking.join(', '), v.atLeastAsGoodAsAll === null ? '–' : v.atLeastAsGoodAsAll ? 'yes' : 'no', v.worseThan.join(', ') || '–']),
+      ),
       '',
     );
   }

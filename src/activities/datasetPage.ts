@@ -1,7 +1,8 @@
 /**
  * The `loadDatasetPage` activity: reads one page of the dataset into the response store (the
  * dataset never travels in workflow input) and reports which of its jobs already have a record
- * that may be reused. Idempotent, so Temporal may retry it freely.
+ * that may be reused: as page totals (the sweep only adds them up), so the result stays small
+ * however many jobs finished. Idempotent, so Temporal may retry it freely.
  *
  * Failures, by whether a retry can help:
  *  - the dataset changed since the sweep started, a missing file, a bad spec: DatasetError
@@ -17,8 +18,9 @@
  * A reused record whose prompt still has a scope in the store (a record writer killed between
  * writing the record and removing the scope) gets its scope packed and removed here, best effort.
  */
+import { emptyCompute, mergeCompute } from '../common/compute';
 import { failure } from '../common/failures';
-import { summaryOf } from '../common/records';
+import { summaryOf, type PromptSummary } from '../common/records';
 import { promptWorkflowId } from '../common/workflowIds';
 import { datasetChange, isTransientDatasetError, nodeDatasetFs, readDatasetPage, type DatasetFs } from '../dataset/jsonl';
 import { openStore, type TextStore } from '../store';
@@ -26,7 +28,7 @@ import { RecordFileError } from '../store/records';
 import { jobDigests } from './digests';
 import { finishPrompt } from './playMemos';
 import { judgeRecord } from './reuse';
-import type { DatasetPageInput, DatasetPageItem, DatasetPageOutput } from './types';
+import type { DatasetPageInput, DatasetPageItem, DatasetPageOutput, ReusedTotals } from './types';
 
 export interface DatasetPageDeps {
   /** File operations for reading the dataset (tests inject I/O faults here). */
@@ -62,15 +64,19 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
       throw datasetFailure(err, file);
     }
     const store = openStore(input.store);
+    const totals = input.report === 'totals';
+    const reused: ReusedTotals = { count: 0, compute: emptyCompute(), cells: [] };
     const items: DatasetPageItem[] = [];
     const problems = [...page.problems];
     const stale: string[] = [];
     for (const item of page.items) {
       const promptRef = await store.put(item.prompt);
       const referenceRef = item.reference === undefined ? undefined : await store.put(item.reference);
-      const finished: DatasetPageItem['finished'] = {};
+      const finished: Record<string, PromptSummary> = {};
       const rerun: string[] = [];
-      for (const key of input.jobKeys) {
+      const pending: number[] = [];
+      const reuse = (key: string, summary: PromptSummary) => (totals ? addReused(reused, summary) : (finished[key] = summary));
+      for (const [index, key] of input.jobKeys.entries()) {
         const workflowId = promptWorkflowId(input.jobPrefix, key, item.id);
         const method = input.reuse?.digests[key.slice(0, key.indexOf('/'))];
         let verdict;
@@ -82,9 +88,10 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
         }
         switch (verdict.kind) {
           case 'none':
+            pending.push(index);
             break;
           case 'reuse':
-            finished[key] = summaryOf(verdict.record, verdict.path);
+            reuse(key, summaryOf(verdict.record, verdict.path));
             await cleanUpAfterRecord(store, workflowId, verdict.path);
             break;
           case 'damaged':
@@ -93,7 +100,7 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
             break;
           case 'unverified':
             if (input.reuse?.reuseUnverified) {
-              finished[key] = summaryOf(verdict.record, verdict.path);
+              reuse(key, summaryOf(verdict.record, verdict.path));
               await cleanUpAfterRecord(store, workflowId, verdict.path);
             }
             else if (input.reuse?.rerunChanged) rerun.push(key);
@@ -104,8 +111,16 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
             else stale.push(`${verdict.path} (${verdict.changed.join(', ')} changed)`);
             break;
         }
+        if (rerun[rerun.length - 1] === key) pending.push(index);
       }
-      items.push({ promptId: item.id, line: item.line, promptRef, referenceRef, finished, ...(rerun.length > 0 ? { rerun } : {}) });
+      items.push({
+        promptId: item.id,
+        line: item.line,
+        promptRef,
+        referenceRef,
+        ...(totals ? { pending } : { finished }),
+        ...(rerun.length > 0 ? { rerun } : {}),
+      });
     }
     if (stale.length > 0) {
       throw failure(
@@ -115,7 +130,7 @@ export function createLoadDatasetPage(deps: DatasetPageDeps = {}) {
           'Run `toa sweep retry <id> --rerun-changed` to re-run them (old records are kept in .superseded/), or restore what changed',
       );
     }
-    return { items, problems, nextCursor: page.nextCursor };
+    return { items, problems, nextCursor: page.nextCursor, ...(totals ? { reused } : {}) };
   };
 }
 
@@ -126,6 +141,17 @@ async function cleanUpAfterRecord(store: TextStore, workflowId: string, recordFi
   } catch {
     // the next sweep start tries again
   }
+}
+
+/** Sums one finished job into the page's totals (a summary per job would grow with the page). */
+function addReused(totals: ReusedTotals, s: PromptSummary): void {
+  totals.count += 1;
+  mergeCompute(totals.compute, s.compute);
+  let cell = totals.cells.find((c) => c.method === s.method && c.budget === s.budget);
+  if (!cell) totals.cells.push((cell = { method: s.method, budget: s.budget, count: 0, sumBest: 0, maxBest: s.bestReward }));
+  cell.count += 1;
+  cell.sumBest += s.bestReward;
+  cell.maxBest = Math.max(cell.maxBest, s.bestReward);
 }
 
 /** A dataset read error: retryable when it may pass (EMFILE, EIO, ...), else the dataset cannot be used. */

@@ -1,14 +1,24 @@
 /**
  * The activities of the main task queue (`toa`), served by workers that also run the workflows:
- * bookkeeping that is cheap and touches only the store, the records folder and the dataset.
- * `putPlayContext` runs as a local activity of promptSearch (so it must be registered where
- * workflows run). Every path an input names is checked against the worker's allow-list before it
- * is opened (./allowList.ts): workflow inputs come from whoever can reach the Temporal frontend.
+ * bookkeeping that is cheap and touches only the store, the records folder, the dataset, the
+ * sweep's failures file and (to describe a sweep's children) Temporal itself. `putPlayContext`
+ * runs as a local activity of promptSearch (so it must be registered where workflows run).
+ * Every path an input names is checked against the worker's allow-list before it is opened
+ * (./allowList.ts): workflow inputs come from whoever can reach the Temporal frontend.
  */
 import { checkPath, type AllowList } from './allowList';
 import { createLoadDatasetPage, type DatasetPageDeps } from './datasetPage';
+import { describePromptWorkflows } from './describePrompts';
+import { appendFailures, failuresFileOf, readFailures } from './failuresFile';
 import { putPlayContext } from './play';
-import type { DatasetPageInput, PutPlayContextInput, WritePromptRecordInput } from './types';
+import type {
+  AppendFailuresInput,
+  DatasetPageInput,
+  DescribePromptWorkflowsInput,
+  PutPlayContextInput,
+  ReadFailuresInput,
+  WritePromptRecordInput,
+} from './types';
 import { writePromptRecord } from './writePromptRecord';
 
 export interface MainQueueDeps extends DatasetPageDeps {
@@ -35,6 +45,18 @@ export function createMainQueueActivities(deps: MainQueueDeps) {
       await checkPath(allow, 'the response store', input.store?.root, 'write');
       await checkPath(allow, 'the records folder', input.recordsDir, 'read');
       return loadDatasetPage(input);
+    },
+    async appendFailures(input: AppendFailuresInput): ReturnType<typeof appendFailures> {
+      await checkPath(allow, 'the failures file', failuresFileOf(input), 'write');
+      return appendFailures(input);
+    },
+    async readFailures(input: ReadFailuresInput): ReturnType<typeof readFailures> {
+      await checkPath(allow, 'the failures file', failuresFileOf(input), 'read');
+      return readFailures(input);
+    },
+    async describePromptWorkflows(input: DescribePromptWorkflowsInput): ReturnType<typeof describePromptWorkflows> {
+      await checkPath(allow, 'the records folder', input.recordsDir, 'read');
+      return describePromptWorkflows(input);
     },
   };
 }

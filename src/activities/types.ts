@@ -4,6 +4,7 @@
  * texts live in the content-addressed response store and travel as references.
  */
 import type { AgentConfig, DatasetSpec, RewardSpec } from '../config/schema';
+import type { ComputeTotals } from '../common/compute';
 import type { PromptRecordHeader, PromptSummary } from '../common/records';
 import type { TraceStep } from '../search/driver';
 import type { Action } from '../search/types';
@@ -118,6 +119,13 @@ export interface WritePromptRecordInput {
   rewards: number[];
 }
 
+/** Finished jobs a dataset page found on disk, summed (the sweep needs no more of them). */
+export interface ReusedTotals {
+  count: number;
+  compute: ComputeTotals;
+  cells: Array<{ method: string; budget: number; count: number; sumBest: number; maxBest: number }>;
+}
+
 export interface DatasetPageInput {
   /** dataset.path is absolute here. */
   dataset: DatasetSpec;
@@ -133,6 +141,11 @@ export interface DatasetPageInput {
   reuse?: ReusePolicy;
   /** The dataset as it was when the sweep started: a changed file fails the page, naming it. */
   datasetFingerprint?: DatasetFingerprint;
+  /**
+   * 'totals': report finished jobs as page totals (`reused`) and each prompt's jobs to run
+   * (`pending`). Without it (sweeps of the previous release), one summary per finished job.
+   */
+  report?: 'totals';
 }
 
 export interface DatasetPageItem {
@@ -140,8 +153,10 @@ export interface DatasetPageItem {
   line: number;
   promptRef: string;
   referenceRef?: string;
-  /** Summaries of this prompt's jobs that already have a record (keyed by job key): never re-run. */
-  finished: Record<string, PromptSummary>;
+  /** Indices into `jobKeys` of this prompt's jobs to run (with `report: 'totals'`; `rerun` ones included). */
+  pending?: number[];
+  /** Summaries of this prompt's jobs that already have a record (keyed by job key; without `report`). */
+  finished?: Record<string, PromptSummary>;
   /**
    * Job keys whose record must be replaced: produced with other inputs (under `rerunChanged`)
    * or damaged. Their workflows may have completed before, so they are started again anyway.
@@ -153,4 +168,63 @@ export interface DatasetPageOutput {
   items: DatasetPageItem[];
   problems: Array<{ line: number; message: string }>;
   nextCursor: DatasetCursor | null;
+  /** With `report: 'totals'`: the page's finished jobs, summed. */
+  reused?: ReusedTotals;
 }
+
+/** A failed job as the failures file keeps it (one JSON line each). */
+export interface FailureLine {
+  workflowId: string;
+  promptId: string;
+  promptRef: string;
+  referenceRef?: string;
+  methodIndex: number;
+  budget: number;
+  seed: number;
+  runId?: string;
+  error: { type: string; message: string };
+}
+
+export interface FailuresFileSpec {
+  /** Absolute path; default `failures.jsonl` beside `recordsDir`. */
+  failuresFile?: string;
+  recordsDir: string;
+}
+
+/**
+ * Appends failures at `offset`, idempotently: a retried attempt whose lines are already there
+ * changes nothing, and a torn write (a worker killed mid-append) is cut off first. An offset of
+ * 0 starts the file afresh (a new execution of the sweep).
+ */
+export interface AppendFailuresInput extends FailuresFileSpec {
+  offset: number;
+  lines: FailureLine[];
+}
+
+export interface AppendFailuresOutput {
+  /** The file's length after the append. */
+  bytes: number;
+}
+
+export interface ReadFailuresInput extends FailuresFileSpec {
+  from: number;
+  to: number;
+  maxLines: number;
+}
+
+export interface ReadFailuresOutput {
+  lines: FailureLine[];
+  /** Byte offset after the last line returned. */
+  next: number;
+}
+
+/** What Temporal (or, failing that, the records folder) says about prompt workflows the sweep counts as running. */
+export interface DescribePromptWorkflowsInput {
+  workflowIds: string[];
+  recordsDir: string;
+}
+
+export type PromptWorkflowState =
+  | { workflowId: string; state: 'running'; runId?: string }
+  | { workflowId: string; state: 'completed'; runId?: string; summary: PromptSummary }
+  | { workflowId: string; state: 'failed'; runId?: string; error: { type: string; message: string } };

@@ -19,6 +19,8 @@ export interface SweepLocations {
   outputDir: string;
   store: StoreSpec;
   recordsDir: string;
+  /** Every failed prompt, one JSON line each (`toa sweep retry` re-queues them). */
+  failuresFile: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function locationsOf(outputDir: string, sweepId: string): SweepLocations 
     outputDir,
     store: { kind: 'fs', root: path.join(outputDir, 'store') },
     recordsDir: path.join(outputDir, sweepId, 'records'),
+    failuresFile: path.join(outputDir, sweepId, 'failures.jsonl'),
   };
 }
 
@@ -129,6 +132,9 @@ export async function buildPlan(
     recordsDir: locations.recordsDir,
     templates,
     maxRunningPrompts: config.maxRunningPrompts,
+    maxPlaysInFlightPerPrompt: config.maxPlaysInFlightPerPrompt,
+    pauseAfterFailuresInARow: config.pauseAfterFailuresInARow,
+    failuresFile: locations.failuresFile,
     retry: config.retry,
     ...(pre.dataset ? { datasetFingerprint: pre.dataset.fingerprint } : {}),
     reuse: {

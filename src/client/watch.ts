@@ -43,6 +43,7 @@ export function describeProgress(p: SweepProgress, rates?: { genPerSec: number; 
   if (p.compute.costUsd > 0) parts.push(`$${p.compute.costUsd.toFixed(4)}`);
   const errors = Object.entries(p.errorsByType).filter(([, n]) => n > 0);
   if (errors.length > 0) parts.push(`errors: ${errors.map(([k, n]) => `${k}×${n}`).join(', ')}`);
+  if (p.pauseReason) parts.push(p.pauseReason);
   return parts.join(' | ');
 }
 

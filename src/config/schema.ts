@@ -85,6 +85,18 @@ export const sweepSchema = z
     output: z.string().default('runs').describe('Output folder (records, response store), relative to the sweep file'),
     templates: templatesSchema.optional(),
     maxRunningPrompts: z.number().int().positive().default(16).describe('Sliding window of running prompt workflows'),
+    maxPlaysInFlightPerPrompt: z
+      .number()
+      .int()
+      .positive()
+      .default(8)
+      .describe('Plays of one prompt running at once; the rest wait, so a pause stops spending within this many plays per running prompt'),
+    pauseAfterFailuresInARow: z
+      .number()
+      .int()
+      .min(0)
+      .default(20)
+      .describe('Circuit breaker: the sweep pauses itself, with the reason, after this many prompts in a row failed with the same failure type (0: never)'),
     retry: z
       .object({
         maxAttempts: z.number().int().positive().default(12).describe('Attempts per call, the first included'),

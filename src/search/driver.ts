@@ -29,6 +29,13 @@ export interface DriverHooks {
    * search attribute upsert (one per wake, not one per play).
    */
   afterWake?(): void;
+  /**
+   * Most plays running at once. Actions the strategy issued beyond it wait here, in issue order,
+   * and start as plays complete (so a pause holds everything not yet started, and an ensemble
+   * does not pay for all N plays at once). The trace records next() and observe() as always, so
+   * replaySearch is unaffected. Unset: every issued action starts at once.
+   */
+  maxInFlight?: number;
 }
 
 export interface SearchRun {
@@ -90,28 +97,40 @@ export async function runSearch(
 ): Promise<SearchRun> {
   const search = new TracedSearch(strategy);
   const inFlight = new Map<string, Promise<void>>();
+  /** Issued by the strategy, not started yet (beyond maxInFlight, or held). */
+  const waiting: Action[] = [];
+  const cap = Math.max(1, hooks.maxInFlight ?? Infinity);
   let failed = false;
+
+  const start = (action: Action): void => {
+    const play = runPlay(action).then((outcome) => {
+      inFlight.delete(action.id);
+      if (failed) return; // the search is over; this play's cost is known, its outcome unused
+      search.observe(outcome);
+      launch();
+      hooks.onOutcome?.(action, outcome);
+    });
+    play.catch(() => inFlight.delete(action.id)); // observed through Promise.race below
+    inFlight.set(action.id, play);
+  };
+
+  /** Starts waiting actions while there is room and no hold. */
+  const pump = (): void => {
+    while (!failed && waiting.length > 0 && inFlight.size < cap && !hooks.held?.()) start(waiting.shift()!);
+  };
 
   const launch = (): void => {
     if (failed || search.done() || hooks.held?.()) return;
-    for (const action of search.launch()) {
-      const play = runPlay(action).then((outcome) => {
-        inFlight.delete(action.id);
-        if (failed) return; // the search is over; this play's cost is known, its outcome unused
-        search.observe(outcome);
-        launch();
-        hooks.onOutcome?.(action, outcome);
-      });
-      play.catch(() => inFlight.delete(action.id)); // observed through Promise.race below
-      inFlight.set(action.id, play);
-    }
+    waiting.push(...search.launch());
+    pump();
   };
 
   launch();
   while (!search.done()) {
     if (inFlight.size === 0) {
-      if (!hooks.held?.()) throw new Error('driver: the strategy proposed no action while not done (a bug in the strategy)');
-      await hooks.waitWhileHeld?.();
+      if (waiting.length === 0 && !hooks.held?.()) throw new Error('driver: the strategy proposed no action while not done (a bug in the strategy)');
+      if (hooks.held?.()) await hooks.waitWhileHeld?.();
+      pump();
       launch();
       continue;
     }

@@ -68,7 +68,7 @@ export class FsTextStore implements TextStore {
    * a store made since prompt scopes has none, and a worker of an earlier release still running
    * beside this one (a rolling upgrade) could only create it later, so "none" is re-checked once a minute.
    */
-  private legacyMemos: { exists: Promise<boolean>; at: number } | undefined;
+  private legacyMemos: { exists: boolean; at: number } | undefined;
 
   constructor(readonly root: string) {
     if (!path.isAbsolute(root)) throw new StoreError('bad-key', `store root must be an absolute path, got "${root}"`);
@@ -171,7 +171,7 @@ export class FsTextStore implements TextStore {
 
   async claim(name: string, text: string): Promise<string> {
     const file = this.memoPathOf(name);
-    this.legacyMemos = { exists: Promise.resolve(true), at: Date.now() };
+    this.legacyMemos = { exists: true, at: Date.now() };
     try {
       // link() never replaces an existing file: exactly one writer wins, atomically.
       await this.writeDurably(file, text, (tmp) => fsp.link(tmp, file));
@@ -192,14 +192,15 @@ export class FsTextStore implements TextStore {
   async recall(name: string): Promise<string | undefined> {
     const file = this.memoPathOf(name);
     // Every play whose generation is not in its scope asks here: a stat a minute, not an open per play.
+    // (A value, not a cached promise: a promise made inside an activity would keep its context alive.)
     if (!this.legacyMemos || Date.now() - this.legacyMemos.at > 60_000) {
-      const exists = fsp.access(path.join(this.root, 'memos')).then(
+      const exists = await fsp.access(path.join(this.root, 'memos')).then(
         () => true,
         () => false,
       );
       this.legacyMemos = { exists, at: Date.now() };
     }
-    if (!(await this.legacyMemos.exists)) return undefined;
+    if (!this.legacyMemos.exists) return undefined;
     try {
       return await fsp.readFile(file, 'utf8');
     } catch (err) {

@@ -15,8 +15,10 @@
  *
  *   fresh:           q = quality + noise
  *   refine/aggregate q = carry * max(q of the [q=..] tokens in the messages) + (1 - carry) * quality
- *                        + gain + noise
- *   noise uniform in [-noise, +noise], q clamped to [0, 1], rounded to 3 decimals.
+ *                        + gain + synergy * (distinct authors of those texts - 1) + noise
+ *   noise uniform in [-noise, +noise], q clamped to [0, 1], rounded to 3 decimals. A text's author
+ *   is the model name written right after its token (`[q=0.734] sim-strong answer ...`), so
+ *   `synergy` (default 0) rewards aggregating answers of different models (MoA's premise).
  *
  * Faults (per model or for all; "the next n", "every k-th", or "probability p", seeded):
  *   rate-limit (429 + Retry-After), server-error (500 or `status`), bad-request (400 or `status`),
@@ -32,7 +34,6 @@ import {
   hashUnit,
   latencyOf,
   listen,
-  qualityTokens,
   readBody,
   sendJson,
   sendRaw,
@@ -66,6 +67,8 @@ export interface FakeModelSpec {
   carry?: number;
   /** Refine / aggregate: quality added (default 0.05). */
   gain?: number;
+  /** Aggregate: quality added per distinct author beyond the first among the inputs (default 0). */
+  synergy?: number;
   /** Response latency: fixed ms or a [min, max] range (default 0). */
   latencyMs?: Latency;
   /** Words in an answer before max_tokens truncation (default 24). */
@@ -188,6 +191,39 @@ function countWords(s: string): number {
   return t === '' ? 0 : t.split(/\s+/).length;
 }
 
+/** An earlier answer a request carries: its quality token and its author (the word after it). */
+export interface AnswerInput {
+  q: number;
+  author: string;
+}
+
+const INPUT_RE = /\[q=(-?[0-9]*\.?[0-9]+)\]\s*(\S*)/g;
+
+/** The earlier answers quoted in a message (their `[q=…] author` heads). */
+export function answerInputs(text: string): AnswerInput[] {
+  return [...text.matchAll(INPUT_RE)].map((m) => ({ q: Number(m[1]), author: m[2] ?? '' }));
+}
+
+/**
+ * The quality of an answer before rounding (the rule in this file's header), `u` uniform in
+ * [0, 1): exported so that benchmarks can simulate the same landscape without HTTP.
+ */
+export function answerQuality(spec: FakeModelSpec, inputs: readonly AnswerInput[], u: number): number {
+  const quality = spec.quality ?? 0.5;
+  const noise = spec.noise ?? 0.1;
+  let q = quality;
+  if (inputs.length > 0) {
+    const carry = spec.carry ?? 0.7;
+    const authors = new Set(inputs.map((i) => i.author)).size;
+    q =
+      carry * Math.max(...inputs.map((i) => i.q)) +
+      (1 - carry) * quality +
+      (spec.gain ?? 0.05) +
+      (spec.synergy ?? 0) * (authors - 1);
+  }
+  return clamp01(q + noise * (2 * u - 1));
+}
+
 /** The deterministic answer of the fake model (exported so tests can predict it). */
 export function fakeAnswer(
   req: Omit<FakeChatRequest, 'repeat'> & { repeat?: number },
@@ -196,18 +232,10 @@ export function fakeAnswer(
 ): { text: string; quality: number; finishReason: 'stop' | 'length'; promptTokens: number; completionTokens: number } {
   const variant = req.seed !== undefined ? `seed:${req.seed}` : `n:${req.repeat ?? 0}`;
   const key = [req.model, JSON.stringify(req.messages), variant, seed] as const;
-  const quality = spec.quality ?? 0.5;
-  const noise = spec.noise ?? 0.1;
   const u = hashUnit('noise', ...key);
-  const priors = req.messages.flatMap((m) => qualityTokens(m.content));
-  let q: number;
-  if (priors.length > 0) {
-    const carry = spec.carry ?? 0.7;
-    q = carry * Math.max(...priors) + (1 - carry) * quality + (spec.gain ?? 0.05);
-  } else {
-    q = quality;
-  }
-  q = Math.round(clamp01(q + noise * (2 * u - 1)) * 1000) / 1000;
+  const inputs = req.messages.flatMap((m) => answerInputs(m.content));
+  const q0 = answerQuality(spec, inputs, u);
+  const q = Math.round(q0 * 1000) / 1000;
   const id = hashHex('text', ...key).slice(0, 8);
   const nWords = Math.max(1, spec.words ?? 24);
   const words = [`[q=${q.toFixed(3)}]`, `${req.model}`, `answer`, `${id}:`];

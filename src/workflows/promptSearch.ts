@@ -5,6 +5,7 @@
  * and the workflow only moves small references around (texts stay in the response store).
  */
 import {
+  CancellationScope,
   condition,
   defineSignal,
   deprecatePatch,
@@ -13,6 +14,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  isCancellation,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -49,6 +51,12 @@ export interface PromptSearchInput {
   /** Folder of the per-prompt result records (absolute). */
   recordsDir: string;
   retry?: RetrySpec;
+  /**
+   * Most plays of this prompt running at once (the sweep file's `maxPlaysInFlightPerPrompt`):
+   * plays the strategy issued beyond it wait in the driver, so a pause stops spending within
+   * this many plays. Unset (executions started before it existed): no cap.
+   */
+  maxPlaysInFlight?: number;
 }
 
 /**
@@ -60,9 +68,15 @@ export interface PromptSearchInput {
  * - 'per-prompt-search-seed': the strategy's seed is promptSearchSeed(seed, promptId), so prompts
  *   of one sweep draw independent random choices (sequential refinement's round orders);
  *   executions started before it keep the run's seed.
+ * - 'report-on-every-end': a child reports to its sweep however it ends: also when it is
+ *   cancelled (the report runs in a non-cancellable scope) and when writing its record fails.
+ *   Before it, both ended silently and the sweep counted the prompt as running forever. Only
+ *   those two ends are guarded (success and search failures reported before, unchanged), so the
+ *   marker appears only in histories that end one of those ways.
  */
 export const ONE_ACTIVITY_PER_PLAY = 'one-activity-per-play';
 export const PER_PROMPT_SEARCH_SEED = 'per-prompt-search-seed';
+export const REPORT_ON_EVERY_END = 'report-on-every-end';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -147,6 +161,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     };
     const strategy = createStrategy(input.method, { agents: input.agents.map((a) => a.name), budget: input.budget, seed: searchSeed });
     run = await runSearch(strategy, play, {
+      maxInFlight: input.maxPlaysInFlight,
       held: () => paused,
       async waitWhileHeld() {
         upsertSearchAttributes(searchAttributeUpdates({ status: 'paused' }));
@@ -162,26 +177,47 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       afterWake: upsertProgress,
     });
   } catch (err) {
-    upsertSearchAttributes(searchAttributeUpdates({ status: 'failed' }));
-    await notifyParent({ ok: false, error: failureOf(err) });
+    // Before 'report-on-every-end', a cancelled child sent nothing (the signal was refused in
+    // the cancelled scope): such histories must replay without the report.
+    if (isCancellation(err) && !patched(REPORT_ON_EVERY_END)) {
+      upsertSearchAttributes(searchAttributeUpdates({ status: 'failed' }));
+      throw err;
+    }
+    upsertSearchAttributes(searchAttributeUpdates({ status: isCancellation(err) ? 'cancelled' : 'failed' }));
+    await reportToParent({ ok: false, error: endOf(err) });
     throw err;
   }
 
   // The record (with the full tree) is rebuilt by the activity from the trace and the plays'
   // memos: history only carries the per-play facts, not the tree.
-  const { summary } = await main.writePromptRecord({
-    recordsDir: input.recordsDir,
-    store: input.store,
-    header: recordHeaderOf({ ...input, searchSeed }, workflowInfo().workflowId),
-    agents: input.agents,
-    trace: run.trace,
-    contextRef,
-    rewards: calls.map((c) => c.reward),
-  });
+  let summary: PromptSummary;
+  try {
+    ({ summary } = await main.writePromptRecord({
+      recordsDir: input.recordsDir,
+      store: input.store,
+      header: recordHeaderOf({ ...input, searchSeed }, workflowInfo().workflowId),
+      agents: input.agents,
+      trace: run.trace,
+      contextRef,
+      rewards: calls.map((c) => c.reward),
+    }));
+  } catch (err) {
+    // Before 'report-on-every-end' this end was silent (the sweep never heard of the prompt).
+    if (patched(REPORT_ON_EVERY_END)) {
+      upsertSearchAttributes(searchAttributeUpdates({ status: isCancellation(err) ? 'cancelled' : 'failed' }));
+      await reportToParent({ ok: false, error: endOf(err) });
+    }
+    throw err;
+  }
   upsertSearchAttributes(searchAttributeUpdates({ status: 'completed', generations: summary.generations, bestReward: summary.bestReward }));
   setCurrentDetails(`${describe()} (done)`);
-  await notifyParent({ ok: true, summary });
+  await reportToParent({ ok: true, summary });
   return summary;
+}
+
+/** A cancellation reads as `Cancelled` in the sweep's failures (and `toa sweep retry` re-runs it). */
+function endOf(err: unknown): { type: string; message: string } {
+  return isCancellation(err) ? { type: 'Cancelled', message: 'the prompt workflow was cancelled' } : failureOf(err);
 }
 
 /** Per-play summaries make the UI's event list readable ("r7: agent2 refines r3"). */
@@ -191,17 +227,23 @@ function summaryOf(action: Action): string {
   return `${action.id}: ${action.agent} ${what}`;
 }
 
-/** Children report to the sweep by signal, so the sweep can continue-as-new while they run. */
-async function notifyParent(payload: { ok: true; summary: PromptSummary } | { ok: false; error: { type: string; message: string } }) {
+/**
+ * Children report to the sweep by signal, so the sweep can continue-as-new while they run. The
+ * report runs in a non-cancellable scope: a cancelled child still tells its sweep that it ended.
+ */
+async function reportToParent(payload: { ok: true; summary: PromptSummary } | { ok: false; error: { type: string; message: string } }) {
   const info = workflowInfo();
   if (!info.parent) return;
-  try {
-    await getExternalWorkflowHandle(info.parent.workflowId).signal(childDoneSignal, {
-      workflowId: info.workflowId,
-      runId: info.firstExecutionRunId,
-      ...payload,
-    });
-  } catch {
-    // The sweep is gone (cancelled or terminated): the record on disk is what counts.
-  }
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await getExternalWorkflowHandle(info.parent!.workflowId).signal(childDoneSignal, {
+        workflowId: info.workflowId,
+        runId: info.firstExecutionRunId,
+        ...payload,
+      });
+    } catch {
+      // The sweep is gone (cancelled or terminated): the record on disk is what counts, and a
+      // later run of the sweep finds out how this prompt ended by asking Temporal.
+    }
+  });
 }

@@ -67,7 +67,7 @@ function record(promptId: string, prompt: string, digests?: PromptRecord['digest
     promptRef: textKey(prompt),
     ...(digests ? { digests } : {}),
     result: { method: 'toa', bestId: 'r1', bestReward: 0.5, responses: [{ id: 'r1', agent: 'a1', kind: 'fresh', inputs: [], reward: 0.5, ref: 'x', preview: '', latencyMs: 1 }] },
-    compute: { generations: 1, promptTokens: 1, completionTokens: 1 },
+    compute: { generations: 1, promptTokens: 1, completionTokens: 1, flops: 0, costUsd: 0, byAgent: {} },
     bestText: 'b',
   } as unknown as PromptRecord;
 }
@@ -94,7 +94,7 @@ describe('reuse needs matching digests', () => {
 
     // With --rerun-changed: p1 is reused, p2 runs again (its workflow may have completed before).
     const page = await loadDatasetPage(input(file, { reuse: policy({ rerunChanged: true }) }));
-    expect(Object.keys(page.items[0]!.finished)).toEqual([KEY]);
+    expect(Object.keys(page.items[0]!.finished!)).toEqual([KEY]);
     expect(page.items[0]!.rerun).toBeUndefined();
     expect(page.items[1]!.finished).toEqual({});
     expect(page.items[1]!.rerun).toEqual([KEY]);
@@ -109,10 +109,28 @@ describe('reuse needs matching digests', () => {
     const f = await expectFailure(loadDatasetPage(input(file, { reuse: now })));
     expect(f.message).toMatch(/2 record\(s\) of this page .*p1\.json \(prompt changed\); .*p2\.json \(no digests: written by an earlier release\)/);
     const page = await loadDatasetPage(input(file, { reuse: policy({ reuseUnverified: true, rerunChanged: true }) }));
-    expect(page.items.map((i) => [Object.keys(i.finished), i.rerun])).toEqual([
+    expect(page.items.map((i) => [Object.keys(i.finished!), i.rerun])).toEqual([
       [[], [KEY]],
       [[KEY], undefined],
     ]);
+  });
+});
+
+describe('page totals (what the sweep asks for)', () => {
+  test('reused jobs are summed, jobs to run are listed by index, a --rerun-changed job is both pending and marked rerun', async () => {
+    const file = dataset([row('p1', 'one'), row('p2', 'two'), row('p3', 'three')]);
+    const dir = path.join(tmp.dir, 'records');
+    const now = policy({ rerunChanged: true });
+    await writeRecordAtomic(dir, `sw/${KEY}/p1`, record('p1', 'one', jobDigests(now.digests.toa!, textKey('one'))));
+    const other = policy({}, { ...reward, url: 'http://127.0.0.1:2/score' });
+    await writeRecordAtomic(dir, `sw/${KEY}/p2`, record('p2', 'two', jobDigests(other.digests.toa!, textKey('two'))));
+    const page = await loadDatasetPage(input(file, { reuse: now, report: 'totals' }));
+    expect(page.items.map((i) => [i.promptId, i.pending, i.rerun, i.finished])).toEqual([
+      ['p1', [], undefined, undefined],
+      ['p2', [0], [KEY], undefined],
+      ['p3', [0], undefined, undefined],
+    ]);
+    expect(page.reused).toMatchObject({ count: 1, cells: [{ method: 'toa', budget: 4, count: 1, sumBest: 0.5, maxBest: 0.5 }] });
   });
 });
 
@@ -190,7 +208,7 @@ describe('bad input', () => {
     mkdirSync(path.dirname(recordPath(dir, `sw/${KEY}/p2`)), { recursive: true });
     writeFileSync(recordPath(dir, `sw/${KEY}/p2`), '{"workflowId": "sw/toa/b4/s0/p2", "rec');
     const page = await loadDatasetPage(input(file));
-    expect(Object.keys(page.items[0]!.finished)).toEqual([KEY]);
+    expect(Object.keys(page.items[0]!.finished!)).toEqual([KEY]);
     expect(page.items[1]!.rerun).toEqual([KEY]);
     expect(page.problems).toEqual([
       { line: 2, message: expect.stringContaining(`record ${recordPath(dir, `sw/${KEY}/p2`)} is not valid JSON`) },

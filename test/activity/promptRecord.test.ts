@@ -145,7 +145,7 @@ test('a writer killed between the record and the clean-up, never retried: the ne
     jobPrefix: 'sw',
     jobKeys: ['toa/b4/s1'],
   });
-  expect(Object.keys(page.items[0]!.finished)).toEqual(['toa/b4/s1']);
+  expect(Object.keys(page.items[0]!.finished!)).toEqual(['toa/b4/s1']);
   expect(existsSync(scope.dir)).toBe(false);
   expect(statSync(scope.packPath).ino).toBe(statSync(recordPath(input.recordsDir, 'sw/toa/b4/s1/p3')).ino);
 });

@@ -9,7 +9,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { workflowBundle } from '../../src/worker/run';
-import { ONE_ACTIVITY_PER_PLAY, PER_PROMPT_SEARCH_SEED } from '../../src/workflows/promptSearch';
+import { ONE_ACTIVITY_PER_PLAY, PER_PROMPT_SEARCH_SEED, REPORT_ON_EVERY_END } from '../../src/workflows/promptSearch';
+import { SWEEP_CANCEL_CHILDREN, SWEEP_FAILURES_FILE, SWEEP_RECONCILE_CHILDREN } from '../../src/workflows/sweep';
 import { sequentialRounds } from '../../src/search/baselines/sequential';
 import { promptSearchSeed } from '../../src/search/prng';
 
@@ -23,12 +24,17 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 test('every workflow type has a recorded history, from this release and from the previous one', () => {
   expect(files.sort()).toEqual(
     [
+      'promptSearch-cancelled.json',
       'promptSearch-moa-v0.1.json',
       'promptSearch-moa.json',
       'promptSearch-sequential-v0.1.json',
       'promptSearch-sequential.json',
       'promptSearch-toa-v0.1.json',
       'promptSearch-toa.json',
+      'sweep-cancelled-v0.1.json',
+      'sweep-cancelled.json',
+      'sweep-lifecycle-v0.1.json',
+      'sweep-lifecycle.json',
       'sweep-v0.1.json',
       'sweep.json',
     ].sort(),
@@ -54,6 +60,41 @@ test.each(['toa', 'moa', 'sequential'])('promptSearch %s: the previous release w
     { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
     { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
   ]);
+});
+
+test('the sweep histories exercise each lifecycle patch; the previous release wrote none', () => {
+  // Recorded with the previous release on the same scenarios: 22 failures kept in memory and a
+  // job left "running" forever after "already started" (the history ends there, stuck), and a
+  // cancel that left the children running. They replay down the unpatched branches.
+  for (const old of ['sweep-v0.1.json', 'sweep-lifecycle-v0.1.json', 'sweep-cancelled-v0.1.json']) expect(patches(old)).toEqual([]);
+  expect(activityTypes('sweep-lifecycle-v0.1.json')).toEqual(new Set(['loadDatasetPage']));
+  // A plain sweep (no failures to write, no child to ask about, not cancelled) needs none.
+  expect(patches('sweep.json')).toEqual([]);
+  // 22 failures go to the file; a job whose workflow had already completed is asked about.
+  expect(patches('sweep-lifecycle.json')).toEqual([
+    { id: SWEEP_FAILURES_FILE, deprecated: false },
+    { id: SWEEP_RECONCILE_CHILDREN, deprecated: false },
+  ]);
+  expect(activityTypes('sweep-lifecycle.json')).toEqual(new Set(['loadDatasetPage', 'appendFailures', 'describePromptWorkflows']));
+  expect(patches('sweep-cancelled.json')).toEqual([{ id: SWEEP_CANCEL_CHILDREN, deprecated: false }]);
+  // A cancelled child reports its end (the signal its sweep, already closed, refuses).
+  expect(patches('promptSearch-cancelled.json')).toEqual([
+    { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
+    { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
+    { id: REPORT_ON_EVERY_END, deprecated: false },
+  ]);
+});
+
+test('dataset pages: the previous release read one summary per finished job, this one page totals; both replay', () => {
+  type Ev = { activityTaskScheduledEventAttributes?: { input?: { payloads?: Array<{ data?: string }> } } };
+  const pageInputs = (file: string) =>
+    (JSON.parse(readFileSync(path.join(DIR, file), 'utf8')).events as Ev[])
+      .map((e) => e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data)
+      .filter((d): d is string => Boolean(d))
+      .map((d) => JSON.parse(Buffer.from(d, 'base64').toString()) as { reuse?: string; jobKeys?: string[] })
+      .filter((i) => i.jobKeys);
+  expect(pageInputs('sweep-v0.1.json').map((i) => i.reuse)).toEqual([undefined]);
+  expect(pageInputs('sweep.json').map((i) => i.reuse)).toEqual(['totals']);
 });
 
 test.each(files)('%s replays deterministically', async (file) => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Strategy } from '../types';
+import { abmctsMethod } from './abmcts';
 import type { MethodDefinition, SearchContext } from './define';
 import { ensembleMethod } from './ensemble';
 import { moaMethod } from './moa';
@@ -12,8 +13,18 @@ import { prsMethod } from './prs';
 import { randomMethod } from './random';
 import { sequentialMethod } from './sequential';
 import { toaMethod } from './toa';
+import { toaPlusMethod } from './toaPlus';
 
-export const METHODS = [toaMethod, randomMethod, prsMethod, ensembleMethod, sequentialMethod, moaMethod] as const;
+export const METHODS = [
+  toaMethod,
+  randomMethod,
+  prsMethod,
+  ensembleMethod,
+  sequentialMethod,
+  moaMethod,
+  abmctsMethod,
+  toaPlusMethod,
+] as const;
 
 /** A method entry of the sweep file (any method, defaults applied). */
 export type MethodSpec = z.output<(typeof METHODS)[number]['schema']>;
@@ -41,7 +52,8 @@ function validate(agents: string[], budget: number, seed: number): void {
   if (!Array.isArray(agents) || agents.length === 0) throw new Error('at least one agent is required');
   const seen = new Set<string>();
   for (const a of agents) {
-    if (typeof a !== 'string' || a.length === 0) throw new Error(`agent names must be non-empty strings, got ${JSON.stringify(a)}`);
+    if (typeof a !== 'string' || a.length === 0)
+      throw new Error(`agent names must be non-empty strings, got ${JSON.stringify(a)}`);
     if (seen.has(a)) throw new Error(`duplicate agent "${a}"`);
     seen.add(a);
   }

@@ -13,6 +13,8 @@ export interface DriveOptions {
   pick?: (outstanding: readonly Action[]) => number;
   /** Safety net against a stalled strategy. */
   maxSteps?: number;
+  /** The driver's cap on plays in flight (runSearch's `maxInFlight`). */
+  maxInFlight?: number;
 }
 
 export interface DriveLog {
@@ -25,6 +27,8 @@ export interface DriveLog {
   result: SearchResult;
   /** Most actions outstanding at once. */
   maxInFlight: number;
+  /** The driver's trace (for replaySearch). */
+  trace: string[];
 }
 
 export async function drive(strategy: Strategy, budget: number, opts: DriveOptions): Promise<DriveLog> {
@@ -66,10 +70,13 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
   // the outstanding ones, each after the search has fully reacted to the previous one.
   const pending: Array<{ action: Action; settle: () => void }> = [];
   let finished = false;
-  const running = runSearch(checked, (a) =>
-    new Promise((resolve) => {
-      pending.push({ action: a, settle: () => resolve({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 }) });
-    }),
+  const running = runSearch(
+    checked,
+    (a) =>
+      new Promise((resolve) => {
+        pending.push({ action: a, settle: () => resolve({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 }) });
+      }),
+    { maxInFlight: opts.maxInFlight },
   ).finally(() => (finished = true));
   running.catch(() => undefined);
   const settled = () => new Promise<void>((r) => setImmediate(r)); // every microtask of the search has run
@@ -80,9 +87,9 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
     const [next] = pending.splice(pick(pending.map((p) => p.action)), 1);
     next!.settle();
   }
-  const { result } = await running;
+  const { result, trace } = await running;
   if (strategy.next().length !== 0) throw new Error('drive: next() proposed actions after done()');
-  return { actions, batches, observed, result, maxInFlight };
+  return { actions, batches, observed, result, maxInFlight, trace };
 }
 
 /** Rewards scripted by action id (r0, r1, ...); unscripted ids throw, so a test says everything. */
