@@ -1,0 +1,465 @@
+/**
+ * Scale on a production-like cluster (issue 12): one sweep of N prompt workflows (ensemble of 2
+ * agents, budget 4, ≈ 2 KB responses from a 0 ms fake endpoint) run through the project's own
+ * commands — `toa sweep start`, two `toa worker` processes with the heap cap docker-compose uses
+ * (NODE_OPTIONS=--max-old-space-size=1024) — on
+ *   cluster:  a fresh local cluster (src/cluster: Temporal server built from source on PostgreSQL,
+ *             SQL visibility) in a temp folder, torn down after;
+ *   embedded: a fresh embedded server (Temporal CLI dev server, SQLite file), stopped after.
+ * It records wall time and plays/s; CPU seconds per play of each worker, the Temporal server and
+ * PostgreSQL (all its processes); peak memory of each; files and bytes on disk per prompt (output
+ * folder by sub-folder, the database); history events, bytes and Temporal Cloud billable Actions
+ * per prompt (sampled histories; on the cluster also the server's own `action` metric); then
+ * `toa export` and `toa report` over all the records: wall time, CPU and peak RSS.
+ *
+ *   npm run bench:scale:cluster                                  100,000 prompts, both targets
+ *   BENCH_SCALE_SIZES=500,2000 node dist-bench/bench/scaleCluster.js
+ *   BENCH_SCALE_TARGETS=cluster BENCH_SCALE_SIZES=500 node dist-bench/bench/scaleCluster.js
+ *
+ * Knobs: BENCH_SCALE_WORKERS (2), BENCH_SCALE_WINDOW (64 running prompts), BENCH_SCALE_BUDGET (4),
+ * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_KEEP=1 (keep the temp folder).
+ * Writes bench/results/scale-cluster-<N>.json per size (runs below 100,000 prompts are marked as
+ * validation runs).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { LocalCluster } from '../src/cluster';
+import { jobKey, promptWorkflowId } from '../src/common/workflowIds';
+import { methodSchema } from '../src/config/schema';
+import { openStore } from '../src/store';
+import type { SweepProgress } from '../src/workflows/sweepState';
+import {
+  ROOT,
+  billableActions,
+  cpuMeter,
+  diskUsage,
+  fetchHistorySized,
+  loadNow,
+  log,
+  mean,
+  peakSampler,
+  procMem,
+  readRusage,
+  round,
+  runMeasured,
+  spawnNode,
+  startFake,
+  startServer,
+  tmpDir,
+  treeMem,
+  writeResult,
+  type Child,
+  type CpuSource,
+  type DiskUse,
+} from './lib';
+
+const FULL_SIZE = 100_000;
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? String(FULL_SIZE)).split(',').map(Number).filter((n) => n > 0);
+const TARGETS = (process.env.BENCH_SCALE_TARGETS ?? 'cluster,embedded').split(',').map((t) => t.trim()) as Target[];
+const WORKERS = Number(process.env.BENCH_SCALE_WORKERS ?? 2);
+const WINDOW = Number(process.env.BENCH_SCALE_WINDOW ?? 64);
+const BUDGET = Number(process.env.BENCH_SCALE_BUDGET ?? 4);
+const SLOTS = 16;
+const WORDS = 300; // ≈ 2 KB per response
+const WORKER_NODE_OPTIONS = '--max-old-space-size=1024'; // docker-compose.yml's worker default
+const EXPORT_FORMATS = process.env.BENCH_SCALE_EXPORT_FORMATS ?? 'sft,dpo,responses';
+const HISTORY_SAMPLE = 5;
+const SWEEP_RUNS_SAMPLE = 10;
+const TOA = path.join(ROOT, 'bin', 'toa.js');
+const RUSAGE = path.join(ROOT, 'dist-bench', 'bench', 'rusage.js');
+
+type Target = 'cluster' | 'embedded';
+for (const t of TARGETS) if (t !== 'cluster' && t !== 'embedded') throw new Error(`BENCH_SCALE_TARGETS: unknown target "${t}" (cluster, embedded)`);
+
+/** A running Temporal of either kind: where it is, which processes to measure, what it stores. */
+interface TemporalUnderTest {
+  address: string;
+  namespace: string;
+  /** Named process trees whose CPU and memory count as "Temporal" (server; PostgreSQL on the cluster). */
+  processes: Record<string, number>;
+  /** The database's size in bytes, by database or file. */
+  databaseBytes(): Promise<Record<string, number>>;
+  /** Files and bytes of the database's folder on disk (PGDATA or the SQLite files). */
+  databaseDisk(): { total: DiskUse; byFolder: Record<string, DiskUse> };
+  /** The server's billable-action counter (Temporal's `action` metric), when it exposes metrics. */
+  actionCount(): Promise<ActionCount | null>;
+  close(): Promise<void>;
+}
+
+async function startCluster(dir: string): Promise<TemporalUnderTest> {
+  const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
+  const info = await cluster.up();
+  log(`cluster up in ${info.seconds.toFixed(1)} s at ${info.address}`);
+  const dbs = ['temporal', 'temporal_visibility'];
+  return {
+    address: info.address,
+    namespace: info.namespace,
+    processes: { temporalServer: info.temporal.pid!, postgres: info.postgres.pid! },
+    async databaseBytes() {
+      const out: Record<string, number> = {};
+      for (const db of dbs) out[db] = Number(await cluster.query(`SELECT pg_database_size('${db}')`));
+      return out;
+    },
+    databaseDisk: () => diskUsage(info.postgres.dataDir, 1),
+    actionCount: () => scrapeActions(info.metricsUrl),
+    async close() {
+      await cluster.down({ deleteData: true });
+    },
+  };
+}
+
+async function startEmbedded(dir: string): Promise<TemporalUnderTest> {
+  const srv = await startServer(dir);
+  const files = () => fs.readdirSync(dir).filter((f) => f.startsWith('temporal.sqlite'));
+  return {
+    address: srv.address,
+    namespace: srv.server.namespace,
+    processes: { temporalServer: srv.server.pid },
+    async databaseBytes() {
+      return Object.fromEntries(files().map((f) => [f, fs.statSync(path.join(dir, f)).size]));
+    },
+    databaseDisk() {
+      const total: DiskUse = { files: 0, bytes: 0, allocatedBytes: 0 };
+      for (const f of files()) {
+        const st = fs.statSync(path.join(dir, f));
+        total.files++;
+        total.bytes += st.size;
+        total.allocatedBytes += st.blocks * 512;
+      }
+      return { total, byFolder: { '.': total } };
+    },
+    actionCount: async () => null,
+    close: () => srv.close(),
+  };
+}
+
+/**
+ * Temporal's `action` counter on the frontend by action_type
+ * (docs.temporal.io/cloud/migrate/estimate-actions). The server counts every RecordMarker
+ * command and, once per workflow task that has any, `command_BatchMarkers`; Temporal Cloud bills
+ * the latter (all markers of one task are one Action), so `billable` leaves the former out.
+ */
+async function scrapeActions(metricsUrl: string): Promise<ActionCount | null> {
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const byType: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      if (!/^action\{/.test(line) || !line.includes('service_name="frontend"')) continue;
+      const type = /action_type="([^"]*)"/.exec(line)?.[1] ?? '?';
+      byType[type] = (byType[type] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    const billable = Object.entries(byType).reduce((a, [k, v]) => a + (k.startsWith('command_RecordMarker') ? 0 : v), 0);
+    return { billable, byType };
+  } catch {
+    return null;
+  }
+}
+
+interface ActionCount {
+  billable: number;
+  byType: Record<string, number>;
+}
+
+function actionDelta(a: ActionCount | null, b: ActionCount | null, prompts: number, plays: number) {
+  if (!a || !b) return null;
+  const byType = Object.fromEntries(Object.entries(b.byType).map(([k, v]) => [k, v - (a.byType[k] ?? 0)]).filter(([, v]) => v !== 0));
+  const billable = b.billable - a.billable;
+  return { billable, perPrompt: round(billable / prompts, 2), perPlay: round(billable / plays, 2), byType };
+}
+
+function writeSweepFile(dir: string, n: number, openaiUrl: string, rewardUrl: string): string {
+  fs.writeFileSync(
+    path.join(dir, 'prompts.jsonl'),
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, instruction: `Scale question ${i}: explain tides.` })).join('\n') + '\n',
+  );
+  const agents = [
+    ['agent1', 'fake-a'],
+    ['agent2', 'fake-b'],
+  ].flatMap(([name, model]) => [`  - name: ${name}`, `    baseURL: ${openaiUrl}`, `    model: ${model}`, `    maxConcurrency: ${SLOTS}`, '    timeoutSeconds: 60']);
+  const yaml = [
+    `name: scale-${n}`,
+    'dataset:',
+    '  path: prompts.jsonl',
+    '  idField: id',
+    '  promptField: instruction',
+    'agents:',
+    ...agents,
+    'reward:',
+    '  type: http',
+    `  url: ${rewardUrl}`,
+    '  timeoutSeconds: 30',
+    'methods:',
+    '  - type: ensemble',
+    `budgets: [${BUDGET}]`,
+    'seeds: [0]',
+    `maxRunningPrompts: ${WINDOW}`,
+    'output: out',
+  ].join('\n');
+  const file = path.join(dir, 'sweep.yaml');
+  fs.writeFileSync(file, `${yaml}\n`);
+  return file;
+}
+
+interface Worker {
+  child: Child;
+  rusageFile: string;
+}
+
+async function startWorkers(dir: string, env: NodeJS.ProcessEnv, sweepFile: string): Promise<Worker[]> {
+  return Promise.all(
+    Array.from({ length: WORKERS }, async (_, i) => {
+      const rusageFile = path.join(dir, `worker-${i}.rusage.json`);
+      const child = spawnNode(TOA, ['worker', '-c', sweepFile], { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS, BENCH_RUSAGE_FILE: rusageFile }, ['-r', RUSAGE]);
+      await child.waitFor(/worker ready/, 120_000);
+      return { child, rusageFile };
+    }),
+  );
+}
+
+/** Histories of a sample of prompt workflows: events, bytes, billable Actions, response sizes. */
+async function samplePrompts(client: Client, sweepId: string, n: number) {
+  const key = jobKey({ methods: [methodSchema.parse({ type: 'ensemble' })] }, { methodIndex: 0, budget: BUDGET, seed: 0 });
+  const ids = [...new Set(Array.from({ length: HISTORY_SAMPLE }, (_, i) => Math.floor((i * (n - 1)) / Math.max(1, HISTORY_SAMPLE - 1))))];
+  const rows: Array<{ events: number; bytes: number; actions: Record<string, number> }> = [];
+  for (const i of ids) {
+    const h = await fetchHistorySized(client, promptWorkflowId(sweepId, key, `q${i}`));
+    rows.push({ events: h.events, bytes: h.bytes, actions: billableActions(h.history.events ?? []) });
+  }
+  const actionKinds = [...new Set(rows.flatMap((r) => Object.keys(r.actions)))];
+  return {
+    sampled: ids.length,
+    eventsPerPrompt: round(mean(rows.map((r) => r.events)), 1),
+    historyBytesPerPrompt: round(mean(rows.map((r) => r.bytes)), 0),
+    billableActionsPerPrompt: Object.fromEntries(actionKinds.map((k) => [k, round(mean(rows.map((r) => r.actions[k] ?? 0)), 2)])),
+  };
+}
+
+/** The sweep workflow's runs (continue-as-new): events per run, and Actions per child it started (first runs sampled). */
+async function sampleSweep(client: Client, sweepId: string) {
+  const runs: string[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = "${sweepId}"` })) runs.push(w.runId);
+  let children = 0;
+  let events = 0;
+  let bytes = 0;
+  const actions: Record<string, number> = {};
+  const sampled = runs.slice(-SWEEP_RUNS_SAMPLE); // list returns newest first: these are the first runs
+  for (const runId of sampled) {
+    const h = await fetchHistorySized(client, sweepId, runId);
+    events += h.events;
+    bytes += h.bytes;
+    children += (h.history.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
+    for (const [k, v] of Object.entries(billableActions(h.history.events ?? []))) actions[k] = (actions[k] ?? 0) + v;
+  }
+  return {
+    runs: runs.length,
+    runsSampled: sampled.length,
+    eventsPerRun: round(events / sampled.length, 0),
+    historyBytesPerRun: round(bytes / sampled.length, 0),
+    childrenStartedInSample: children,
+    billableActionsPerPrompt: Object.fromEntries(Object.entries(actions).map(([k, v]) => [k, round(v / Math.max(1, children), 3)])),
+  };
+}
+
+/** Mean size of the responses of a few prompts (refs from their `play` activity results), read from the store. */
+async function responseBytes(client: Client, sweepId: string, storeRoot: string): Promise<number> {
+  const key = jobKey({ methods: [methodSchema.parse({ type: 'ensemble' })] }, { methodIndex: 0, budget: BUDGET, seed: 0 });
+  const sizes: number[] = [];
+  const store = openStore({ kind: 'fs', root: storeRoot });
+  for (const i of [0, 1, 2]) {
+    const h = await fetchHistorySized(client, promptWorkflowId(sweepId, key, `q${i}`)).catch(() => null);
+    const plays = new Set<string>();
+    for (const e of h?.history.events ?? []) {
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'play') plays.add(String(e.eventId));
+      const done = e.activityTaskCompletedEventAttributes;
+      const data = done?.result?.payloads?.[0]?.data;
+      if (!data || !plays.has(String(done?.scheduledEventId))) continue;
+      const ref = (JSON.parse(Buffer.from(data).toString('utf8')) as { ref?: unknown }).ref;
+      if (typeof ref === 'string') sizes.push(Buffer.byteLength(await store.get(ref)));
+    }
+  }
+  return round(mean(sizes), 0);
+}
+
+function perPrompt(d: DiskUse, prompts: number) {
+  return { files: round(d.files / prompts, 2), bytes: round(d.bytes / prompts, 0), allocatedBytes: round(d.allocatedBytes / prompts, 0) };
+}
+
+async function runOne(target: Target, n: number) {
+  const dir = tmpDir(`scale-${target}-${n}-`);
+  fs.chmodSync(dir, 0o711); // the cluster's PostgreSQL runs as `postgres` and must enter it
+  log(`${target} ${n}: ${dir}`);
+  const openai = await startFake('openai', { defaultModel: { quality: 0.5, noise: 0.2, words: WORDS }, seed: 1, keepRequests: 0 });
+  const reward = await startFake('reward', { keepRequests: 0 } as never);
+  const temporal = target === 'cluster' ? await startCluster(dir) : await startEmbedded(dir);
+  const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TOA_HOME: path.join(dir, '.toa') };
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  try {
+    const sweepFile = writeSweepFile(dir, n, openai.url, reward.url);
+    const workers = await startWorkers(dir, env, sweepFile);
+    const db0 = await temporal.databaseBytes();
+    const dbDisk0 = temporal.databaseDisk().total;
+    const actions0 = await temporal.actionCount();
+    const sources: Record<string, CpuSource> = {
+      ...Object.fromEntries(workers.map((w, i) => [`worker${i + 1}`, w.child.pid])),
+      ...Object.fromEntries(Object.entries(temporal.processes).map(([k, pid]) => [k, { tree: pid }])),
+      fakeOpenAI: openai.pid,
+      fakeReward: reward.pid,
+    };
+    const cpu = cpuMeter(sources);
+    const peaks = peakSampler({
+      ...Object.fromEntries(workers.map((w, i) => [`worker${i + 1}PeakRssMiB`, () => procMem(w.child.pid)?.peakRssMiB ?? NaN])),
+      ...Object.fromEntries(Object.entries(temporal.processes).map(([k, pid]) => [`${k}PssMiB`, () => treeMem(pid).pssMiB])),
+      ...Object.fromEntries(Object.entries(temporal.processes).map(([k, pid]) => [`${k}MaxProcessPeakRssMiB`, () => treeMem(pid).maxPeakRssMiB])),
+    });
+    const load0 = loadNow();
+    const t0 = performance.now();
+    const start = await runMeasured(TOA, ['sweep', 'start', sweepFile], env);
+    const sweepId = /sweep (\S+) started/.exec(start.output)?.[1];
+    if (start.exitCode !== 0 || !sweepId) throw new Error(`toa sweep start failed:\n${start.output}`);
+    const progress = (await client.workflow.getHandle(sweepId).result()) as SweepProgress;
+    const wallS = (performance.now() - t0) / 1000;
+    const load1 = loadNow();
+    const cpuUse = cpu();
+    const peak = peaks.stop();
+    const actions1 = await temporal.actionCount();
+    for (const w of workers) await w.child.kill('SIGTERM');
+    const workerRusage = workers.map((w) => readRusage(w.rusageFile));
+    const plays = progress.compute.generations;
+    log(`${target} ${n}: ${progress.done} done, ${progress.failed} failed, ${plays} plays in ${wallS.toFixed(1)} s`);
+
+    const outDir = path.join(dir, 'out');
+    const output = diskUsage(outDir, 2);
+    const db1 = await temporal.databaseBytes();
+    const dbDisk = temporal.databaseDisk();
+    const prompts = await samplePrompts(client, sweepId, n);
+    const sweepHist = await sampleSweep(client, sweepId);
+    const respBytes = await responseBytes(client, sweepId, path.join(outDir, 'store'));
+    const stats = await openai.stats();
+
+    log(`${target} ${n}: toa export, toa report`);
+    const exp = await runMeasured(TOA, ['export', sweepId, '--format', EXPORT_FORMATS], env);
+    const exportDisk = diskUsage(path.join(outDir, sweepId, 'export'), 0).total;
+    const rep = await runMeasured(TOA, ['report', sweepId], env);
+    const measuredCmd = (r: Awaited<ReturnType<typeof runMeasured>>) => ({
+      exitCode: r.exitCode,
+      wallS: r.wallS,
+      cpuS: r.cpuS,
+      peakRssMiB: r.peakRssMiB,
+      ...(r.exitCode === 0 ? {} : { outputTail: r.output.slice(-2000) }),
+    });
+
+    const cpuPerPlayMs = Object.fromEntries(Object.entries(cpuUse).map(([k, v]) => [k, round((v.cpuS * 1000) / plays, 2)]));
+    const workerCpuMs = workers.reduce((a, _, i) => a + (cpuPerPlayMs[`worker${i + 1}`] ?? 0), 0);
+    const temporalCpuMs = Object.keys(temporal.processes).reduce((a, k) => a + (cpuPerPlayMs[k] ?? 0), 0);
+    const dbGrowth = Object.fromEntries(Object.keys(db1).map((k) => [k, (db1[k] ?? 0) - (db0[k] ?? 0)]));
+    const dbGrowthTotal = Object.values(dbGrowth).reduce((a, b) => a + b, 0);
+    const outputTotal = output.total;
+    const row = {
+      target,
+      prompts: n,
+      budget: BUDGET,
+      method: 'ensemble (K=2)',
+      workers: WORKERS,
+      workerNodeOptions: WORKER_NODE_OPTIONS,
+      window: WINDOW,
+      sweepId,
+      status: progress.status,
+      done: progress.done,
+      failed: progress.failed,
+      plays,
+      endpointRequests: stats.requests,
+      wallS: round(wallS, 1),
+      loadavg1: { atStart: load0, atEnd: load1 },
+      promptsPerS: round(n / wallS, 2),
+      playsPerS: round(plays / wallS, 1),
+      cpuByProcess: cpuUse,
+      cpuMsPerPlay: { ...cpuPerPlayMs, workersTotal: round(workerCpuMs, 2), temporalTotal: round(temporalCpuMs, 2) },
+      memory: {
+        ...Object.fromEntries(
+          workers.map((_, i) => [
+            `worker${i + 1}PeakRssMiB`,
+            Math.max(peak[`worker${i + 1}PeakRssMiB`] ?? 0, round((workerRusage[i]?.maxRssKiB ?? 0) / 1024, 1)),
+          ]),
+        ),
+        ...Object.fromEntries(Object.entries(peak).filter(([k]) => !k.startsWith('worker'))),
+      },
+      disk: {
+        output: { total: outputTotal, byFolder: output.byFolder },
+        outputPerPrompt: perPrompt(outputTotal, n),
+        outputByFolderPerPrompt: Object.fromEntries(Object.entries(output.byFolder).map(([k, v]) => [k, perPrompt(v, n)])),
+        responseBytesMean: respBytes,
+        responseTextBytesPerPrompt: round(respBytes * (plays / n), 0),
+        responseTextShareOfOutputBytes: round((respBytes * plays) / outputTotal.bytes, 3),
+        responseTextShareOfOutputAllocated: round((respBytes * plays) / outputTotal.allocatedBytes, 3),
+        database: { before: db0, after: db1, growth: dbGrowth, growthPerPrompt: round(dbGrowthTotal / n, 0) },
+        databaseFolder: { before: dbDisk0, after: dbDisk.total, afterByFolder: dbDisk.byFolder },
+        databaseFolderGrowthPerPrompt: perPrompt(
+          { files: dbDisk.total.files - dbDisk0.files, bytes: dbDisk.total.bytes - dbDisk0.bytes, allocatedBytes: dbDisk.total.allocatedBytes - dbDisk0.allocatedBytes },
+          n,
+        ),
+      },
+      history: {
+        promptWorkflow: prompts,
+        sweepWorkflow: sweepHist,
+        billableActionsPerPlay: round(((prompts.billableActionsPerPrompt.total ?? 0) + (sweepHist.billableActionsPerPrompt.total ?? 0)) / BUDGET, 2),
+        serverActionMetric: actionDelta(actions0, actions1, n, plays),
+      },
+      export: { formats: EXPORT_FORMATS, ...measuredCmd(exp), outputBytes: exportDisk.bytes, outputFiles: exportDisk.files },
+      report: measuredCmd(rep),
+      projection100k: { wallS: round((FULL_SIZE * wallS) / n, 0), wallH: round((FULL_SIZE * wallS) / n / 3600, 2) },
+    };
+    log(JSON.stringify({ target, n, wallS: row.wallS, playsPerS: row.playsPerS, cpuMsPerPlay: row.cpuMsPerPlay, memory: row.memory, export: row.export, report: row.report }));
+    return row;
+  } finally {
+    await connection.close().catch(() => undefined);
+    await openai.close();
+    await reward.close();
+    await temporal.close();
+    if (process.env.BENCH_SCALE_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  for (const n of SIZES) {
+    const load0 = loadNow();
+    const runs = [];
+    for (const target of TARGETS) runs.push(await runOne(target, n));
+    writeResult(
+      `scale-cluster-${n}`,
+      {
+        parameters: {
+          prompts: n,
+          validationRun: n < FULL_SIZE,
+          targets: TARGETS,
+          method: 'ensemble',
+          agents: 2,
+          budget: BUDGET,
+          slotsPerAgent: SLOTS,
+          window: WINDOW,
+          workers: WORKERS,
+          workerNodeOptions: WORKER_NODE_OPTIONS,
+          responseWords: WORDS,
+          exportFormats: EXPORT_FORMATS,
+        },
+        results: runs,
+        notes: [
+          ...(n < FULL_SIZE ? [`Validation run (${n} prompts, not the ${FULL_SIZE.toLocaleString('en')} of issue 12): per-play costs from it are estimates; projection100k scales its wall time linearly.`] : []),
+          'Same sweep on each target through the project commands: `toa sweep start`, `toa worker` × workers (NODE_OPTIONS as docker-compose), `toa export`, `toa report`; 0 ms fake endpoint (test double) in its own process.',
+          'cluster: fresh LocalCluster (Temporal server 1.31 built from source, PostgreSQL, SQL visibility) in a temp folder; embedded: fresh Temporal CLI dev server on a SQLite file.',
+          'CPU: /proc/<pid>/stat utime+stime over the sweep (start to result); PostgreSQL and servers as process trees (exited children counted through cutime/cstime).',
+          'Memory: workers VmHWM (sampled each second, and getrusage at exit); servers and PostgreSQL as the sum of PSS over their process tree (peak of 1 s samples) and the largest single VmHWM.',
+          'Disk: files, bytes and allocated bytes (st_blocks) under the output folder by sub-folder, before export; database growth: pg_database_size (temporal + temporal_visibility) or the SQLite files.',
+          'Billable Actions: counted from sampled histories per Temporal Cloud\'s list (docs.temporal.io/cloud/actions); on the cluster also the server\'s `action` metric (frontend) over the sweep, which includes the CLI\'s queries.',
+        ],
+      },
+      load0,
+    );
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
