@@ -10,16 +10,20 @@
  * PostgreSQL (all its processes); peak memory of each; files and bytes on disk per prompt (output
  * folder by sub-folder, the database); history events, bytes and Temporal Cloud billable Actions
  * per prompt (sampled histories; on the cluster also the server's own `action` metric); then
- * `toa export` and `toa report` over all the records: wall time, CPU and peak RSS.
+ * `toa export` and `toa report` over all the records: wall time, CPU and peak RSS. After the
+ * measured sweep, the same workers run a few prompts at the paper's budget (TOA, 160) to measure
+ * what one paper-scale prompt writes to history and costs in Actions.
  *
  *   npm run bench:scale:cluster                                  100,000 prompts, both targets
  *   BENCH_SCALE_SIZES=500,2000 node dist-bench/bench/scaleCluster.js
  *   BENCH_SCALE_TARGETS=cluster BENCH_SCALE_SIZES=500 node dist-bench/bench/scaleCluster.js
  *
  * Knobs: BENCH_SCALE_WORKERS (2), BENCH_SCALE_WINDOW (64 running prompts), BENCH_SCALE_BUDGET (4),
- * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_KEEP=1 (keep the temp folder).
- * Writes bench/results/scale-cluster-<N>.json per size (runs below 100,000 prompts are marked as
- * validation runs).
+ * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_PAPER_PROBE (3 prompts; 0 = skip),
+ * BENCH_SCALE_WORKER_NODE_OPTIONS (default --max-old-space-size=1024) with BENCH_SCALE_RESULT_SUFFIX
+ * (e.g. -heap512), BENCH_SCALE_KEEP=1 (keep the temp folder).
+ * Writes bench/results/scale-cluster-<N><suffix>.json per size (runs below 100,000 prompts are
+ * marked as validation runs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -62,9 +66,12 @@ const WINDOW = Number(process.env.BENCH_SCALE_WINDOW ?? 64);
 const BUDGET = Number(process.env.BENCH_SCALE_BUDGET ?? 4);
 const SLOTS = 16;
 const WORDS = 300; // ≈ 2 KB per response
-const WORKER_NODE_OPTIONS = '--max-old-space-size=1024'; // docker-compose.yml's worker default
+// docker-compose.yml's worker default; BENCH_SCALE_WORKER_NODE_OPTIONS to try another heap cap
+const WORKER_NODE_OPTIONS = process.env.BENCH_SCALE_WORKER_NODE_OPTIONS ?? '--max-old-space-size=1024';
+const RESULT_SUFFIX = process.env.BENCH_SCALE_RESULT_SUFFIX ?? '';
 const EXPORT_FORMATS = process.env.BENCH_SCALE_EXPORT_FORMATS ?? 'sft,dpo,responses';
 const HISTORY_SAMPLE = 5;
+const PAPER_PROBE_PROMPTS = Number(process.env.BENCH_SCALE_PAPER_PROBE ?? 3);
 const SWEEP_RUNS_SAMPLE = 10;
 const TOA = path.join(ROOT, 'bin', 'toa.js');
 const RUSAGE = path.join(ROOT, 'dist-bench', 'bench', 'rusage.js');
@@ -168,19 +175,36 @@ function actionDelta(a: ActionCount | null, b: ActionCount | null, prompts: numb
   return { billable, perPrompt: round(billable / prompts, 2), perPlay: round(billable / plays, 2), byType };
 }
 
-function writeSweepFile(dir: string, n: number, openaiUrl: string, rewardUrl: string): string {
+/** One sweep file: `prompts` prompts (ids `<prefix>0..`), two fake agents, the http reward of the fake. */
+interface SweepSpec {
+  name: string;
+  prompts: number;
+  idPrefix: string;
+  /** Method as in the sweep file, e.g. { type: 'ensemble' }. */
+  method: Record<string, unknown>;
+  budget: number;
+  window: number;
+}
+
+const MAIN_SWEEP = (n: number): SweepSpec => ({ name: `scale-${n}`, prompts: n, idPrefix: 'q', method: { type: 'ensemble' }, budget: BUDGET, window: WINDOW });
+/** A few prompts at the paper's budget (TOA, 160): what one paper-scale prompt costs in history and Actions. */
+const PAPER_PROBE: SweepSpec = { name: 'paper-budget-probe', prompts: PAPER_PROBE_PROMPTS, idPrefix: 'p', method: { type: 'toa' }, budget: 160, window: PAPER_PROBE_PROMPTS };
+
+function writeSweepFile(dir: string, spec: SweepSpec, openaiUrl: string, rewardUrl: string): string {
+  const dataset = `${spec.name}.jsonl`;
   fs.writeFileSync(
-    path.join(dir, 'prompts.jsonl'),
-    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, instruction: `Scale question ${i}: explain tides.` })).join('\n') + '\n',
+    path.join(dir, dataset),
+    Array.from({ length: spec.prompts }, (_, i) => JSON.stringify({ id: `${spec.idPrefix}${i}`, instruction: `Scale question ${i}: explain tides.` })).join('\n') + '\n',
   );
+  // The same agents in every file: their task queues (named from their config) are the ones the workers serve.
   const agents = [
     ['agent1', 'fake-a'],
     ['agent2', 'fake-b'],
   ].flatMap(([name, model]) => [`  - name: ${name}`, `    baseURL: ${openaiUrl}`, `    model: ${model}`, `    maxConcurrency: ${SLOTS}`, '    timeoutSeconds: 60']);
   const yaml = [
-    `name: scale-${n}`,
+    `name: ${spec.name}`,
     'dataset:',
-    '  path: prompts.jsonl',
+    `  path: ${dataset}`,
     '  idField: id',
     '  promptField: instruction',
     'agents:',
@@ -190,15 +214,23 @@ function writeSweepFile(dir: string, n: number, openaiUrl: string, rewardUrl: st
     `  url: ${rewardUrl}`,
     '  timeoutSeconds: 30',
     'methods:',
-    '  - type: ensemble',
-    `budgets: [${BUDGET}]`,
+    `  - ${JSON.stringify(spec.method)}`,
+    `budgets: [${spec.budget}]`,
     'seeds: [0]',
-    `maxRunningPrompts: ${WINDOW}`,
+    `maxRunningPrompts: ${spec.window}`,
     'output: out',
   ].join('\n');
-  const file = path.join(dir, 'sweep.yaml');
+  const file = path.join(dir, `${spec.name}.yaml`);
   fs.writeFileSync(file, `${yaml}\n`);
   return file;
+}
+
+/** `toa sweep start` (the CLI, as a user runs it); returns the sweep ID it printed. */
+async function startSweepCli(file: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const start = await runMeasured(TOA, ['sweep', 'start', file], env);
+  const sweepId = /sweep (\S+) started/.exec(start.output)?.[1];
+  if (start.exitCode !== 0 || !sweepId) throw new Error(`toa sweep start ${file} failed:\n${start.output}`);
+  return sweepId;
 }
 
 interface Worker {
@@ -217,21 +249,45 @@ async function startWorkers(dir: string, env: NodeJS.ProcessEnv, sweepFile: stri
   );
 }
 
-/** Histories of a sample of prompt workflows: events, bytes, billable Actions, response sizes. */
-async function samplePrompts(client: Client, sweepId: string, n: number) {
-  const key = jobKey({ methods: [methodSchema.parse({ type: 'ensemble' })] }, { methodIndex: 0, budget: BUDGET, seed: 0 });
-  const ids = [...new Set(Array.from({ length: HISTORY_SAMPLE }, (_, i) => Math.floor((i * (n - 1)) / Math.max(1, HISTORY_SAMPLE - 1))))];
-  const rows: Array<{ events: number; bytes: number; actions: Record<string, number> }> = [];
+/** Histories of a sample of a sweep's prompt workflows: events, bytes, state transitions, billable Actions. */
+async function samplePrompts(client: Client, sweepId: string, spec: SweepSpec, sample = HISTORY_SAMPLE) {
+  const key = jobKey({ methods: [methodSchema.parse(spec.method)] }, { methodIndex: 0, budget: spec.budget, seed: 0 });
+  const n = spec.prompts;
+  const ids = [...new Set(Array.from({ length: Math.min(sample, n) }, (_, i) => Math.floor((i * (n - 1)) / Math.max(1, Math.min(sample, n) - 1))))];
+  const rows: Array<{ events: number; bytes: number; transitions: number; actions: Record<string, number> }> = [];
   for (const i of ids) {
-    const h = await fetchHistorySized(client, promptWorkflowId(sweepId, key, `q${i}`));
-    rows.push({ events: h.events, bytes: h.bytes, actions: billableActions(h.history.events ?? []) });
+    const id = promptWorkflowId(sweepId, key, `${spec.idPrefix}${i}`);
+    const h = await fetchHistorySized(client, id);
+    // Each state transition is one write of the workflow's mutable state by its history shard.
+    const transitions = Number((await client.workflow.getHandle(id).describe()).raw.workflowExecutionInfo?.stateTransitionCount ?? NaN);
+    rows.push({ events: h.events, bytes: h.bytes, transitions, actions: billableActions(h.history.events ?? []) });
   }
   const actionKinds = [...new Set(rows.flatMap((r) => Object.keys(r.actions)))];
   return {
+    method: spec.method.type,
+    budget: spec.budget,
     sampled: ids.length,
     eventsPerPrompt: round(mean(rows.map((r) => r.events)), 1),
     historyBytesPerPrompt: round(mean(rows.map((r) => r.bytes)), 0),
+    stateTransitionsPerPrompt: round(mean(rows.map((r) => r.transitions)), 1),
     billableActionsPerPrompt: Object.fromEntries(actionKinds.map((k) => [k, round(mean(rows.map((r) => r.actions[k] ?? 0)), 2)])),
+  };
+}
+
+/** A few prompts at the paper's budget, run by the same workers after the measured sweep. */
+async function paperBudgetProbe(client: Client, dir: string, env: NodeJS.ProcessEnv, openaiUrl: string, rewardUrl: string) {
+  const sweepId = await startSweepCli(writeSweepFile(dir, PAPER_PROBE, openaiUrl, rewardUrl), env);
+  const progress = (await client.workflow.getHandle(sweepId).result()) as SweepProgress;
+  const prompts = await samplePrompts(client, sweepId, PAPER_PROBE, PAPER_PROBE.prompts);
+  return {
+    done: progress.done,
+    failed: progress.failed,
+    plays: progress.compute.generations,
+    ...prompts,
+    eventsPerPlay: round(prompts.eventsPerPrompt / PAPER_PROBE.budget, 2),
+    historyBytesPerPlay: round(prompts.historyBytesPerPrompt / PAPER_PROBE.budget, 0),
+    stateTransitionsPerPlay: round(prompts.stateTransitionsPerPrompt / PAPER_PROBE.budget, 2),
+    billableActionsPerPlay: round((prompts.billableActionsPerPrompt.total ?? 0) / PAPER_PROBE.budget, 3),
   };
 }
 
@@ -242,10 +298,12 @@ async function sampleSweep(client: Client, sweepId: string) {
   let children = 0;
   let events = 0;
   let bytes = 0;
+  let transitions = 0;
   const actions: Record<string, number> = {};
   const sampled = runs.slice(-SWEEP_RUNS_SAMPLE); // list returns newest first: these are the first runs
   for (const runId of sampled) {
     const h = await fetchHistorySized(client, sweepId, runId);
+    transitions += Number((await client.workflow.getHandle(sweepId, runId).describe()).raw.workflowExecutionInfo?.stateTransitionCount ?? NaN);
     events += h.events;
     bytes += h.bytes;
     children += (h.history.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
@@ -257,6 +315,7 @@ async function sampleSweep(client: Client, sweepId: string) {
     eventsPerRun: round(events / sampled.length, 0),
     historyBytesPerRun: round(bytes / sampled.length, 0),
     childrenStartedInSample: children,
+    stateTransitionsPerPrompt: round(transitions / Math.max(1, children), 2),
     billableActionsPerPrompt: Object.fromEntries(Object.entries(actions).map(([k, v]) => [k, round(v / Math.max(1, children), 3)])),
   };
 }
@@ -296,7 +355,7 @@ async function runOne(target: Target, n: number) {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   try {
-    const sweepFile = writeSweepFile(dir, n, openai.url, reward.url);
+    const sweepFile = writeSweepFile(dir, MAIN_SWEEP(n), openai.url, reward.url);
     const workers = await startWorkers(dir, env, sweepFile);
     const db0 = await temporal.databaseBytes();
     const dbDisk0 = temporal.databaseDisk().total;
@@ -315,28 +374,27 @@ async function runOne(target: Target, n: number) {
     });
     const load0 = loadNow();
     const t0 = performance.now();
-    const start = await runMeasured(TOA, ['sweep', 'start', sweepFile], env);
-    const sweepId = /sweep (\S+) started/.exec(start.output)?.[1];
-    if (start.exitCode !== 0 || !sweepId) throw new Error(`toa sweep start failed:\n${start.output}`);
+    const sweepId = await startSweepCli(sweepFile, env);
     const progress = (await client.workflow.getHandle(sweepId).result()) as SweepProgress;
     const wallS = (performance.now() - t0) / 1000;
     const load1 = loadNow();
     const cpuUse = cpu();
     const peak = peaks.stop();
     const actions1 = await temporal.actionCount();
-    for (const w of workers) await w.child.kill('SIGTERM');
-    const workerRusage = workers.map((w) => readRusage(w.rusageFile));
     const plays = progress.compute.generations;
+    const stats = await openai.stats();
     log(`${target} ${n}: ${progress.done} done, ${progress.failed} failed, ${plays} plays in ${wallS.toFixed(1)} s`);
 
     const outDir = path.join(dir, 'out');
     const output = diskUsage(outDir, 2);
     const db1 = await temporal.databaseBytes();
     const dbDisk = temporal.databaseDisk();
-    const prompts = await samplePrompts(client, sweepId, n);
+    const prompts = await samplePrompts(client, sweepId, MAIN_SWEEP(n));
     const sweepHist = await sampleSweep(client, sweepId);
     const respBytes = await responseBytes(client, sweepId, path.join(outDir, 'store'));
-    const stats = await openai.stats();
+    const paper = PAPER_PROBE.prompts > 0 ? await paperBudgetProbe(client, dir, env, openai.url, reward.url) : null;
+    for (const w of workers) await w.child.kill('SIGTERM');
+    const workerRusage = workers.map((w) => readRusage(w.rusageFile));
 
     log(`${target} ${n}: toa export, toa report`);
     const exp = await runMeasured(TOA, ['export', sweepId, '--format', EXPORT_FORMATS], env);
@@ -377,13 +435,9 @@ async function runOne(target: Target, n: number) {
       cpuByProcess: cpuUse,
       cpuMsPerPlay: { ...cpuPerPlayMs, workersTotal: round(workerCpuMs, 2), temporalTotal: round(temporalCpuMs, 2) },
       memory: {
-        ...Object.fromEntries(
-          workers.map((_, i) => [
-            `worker${i + 1}PeakRssMiB`,
-            Math.max(peak[`worker${i + 1}PeakRssMiB`] ?? 0, round((workerRusage[i]?.maxRssKiB ?? 0) / 1024, 1)),
-          ]),
-        ),
-        ...Object.fromEntries(Object.entries(peak).filter(([k]) => !k.startsWith('worker'))),
+        ...peak,
+        // getrusage at the workers' exit: their whole life, the paper-budget probe included
+        workersPeakRssMiBAtExit: workerRusage.map((u) => (u ? round(u.maxRssKiB / 1024, 1) : null)),
       },
       disk: {
         output: { total: outputTotal, byFolder: output.byFolder },
@@ -405,6 +459,7 @@ async function runOne(target: Target, n: number) {
         sweepWorkflow: sweepHist,
         billableActionsPerPlay: round(((prompts.billableActionsPerPrompt.total ?? 0) + (sweepHist.billableActionsPerPrompt.total ?? 0)) / BUDGET, 2),
         serverActionMetric: actionDelta(actions0, actions1, n, plays),
+        paperBudgetProbe: paper,
       },
       export: { formats: EXPORT_FORMATS, ...measuredCmd(exp), outputBytes: exportDisk.bytes, outputFiles: exportDisk.files },
       report: measuredCmd(rep),
@@ -427,7 +482,7 @@ async function main() {
     const runs = [];
     for (const target of TARGETS) runs.push(await runOne(target, n));
     writeResult(
-      `scale-cluster-${n}`,
+      `scale-cluster-${n}${RESULT_SUFFIX}`,
       {
         parameters: {
           prompts: n,
