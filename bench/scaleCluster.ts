@@ -25,6 +25,7 @@
  * Writes bench/results/scale-cluster-<N><suffix>.json per size (runs below 100,000 prompts are
  * marked as validation runs).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -47,6 +48,7 @@ import {
   readRusage,
   round,
   runMeasured,
+  sleep,
   spawnNode,
   startFake,
   startServer,
@@ -89,13 +91,16 @@ interface TemporalUnderTest {
   databaseBytes(): Promise<Record<string, number>>;
   /** Files and bytes of the database's folder on disk (PGDATA or the SQLite files). */
   databaseDisk(): { total: DiskUse; byFolder: Record<string, DiskUse> };
-  /** The server's billable-action counter (Temporal's `action` metric), when it exposes metrics. */
-  actionCount(): Promise<ActionCount | null>;
+  /** The server's Prometheus counters, when it exposes metrics. */
+  metrics(): Promise<ServerMetrics | null>;
   close(): Promise<void>;
 }
 
 async function startCluster(dir: string): Promise<TemporalUnderTest> {
   const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
+  // Its processes run detached: stop them even when this benchmark is interrupted (exit handlers must be synchronous).
+  const downOnExit = () => spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], { stdio: 'inherit' });
+  process.on('exit', downOnExit);
   const info = await cluster.up();
   log(`cluster up in ${info.seconds.toFixed(1)} s at ${info.address}`);
   const dbs = ['temporal', 'temporal_visibility'];
@@ -109,9 +114,10 @@ async function startCluster(dir: string): Promise<TemporalUnderTest> {
       return out;
     },
     databaseDisk: () => diskUsage(info.postgres.dataDir, 1),
-    actionCount: () => scrapeActions(info.metricsUrl),
+    metrics: () => scrapeMetrics(info.metricsUrl, info.namespace),
     async close() {
       await cluster.down({ deleteData: true });
+      process.off('exit', downOnExit);
     },
   };
 }
@@ -136,43 +142,80 @@ async function startEmbedded(dir: string): Promise<TemporalUnderTest> {
       }
       return { total, byFolder: { '.': total } };
     },
-    actionCount: async () => null,
+    metrics: async () => null,
     close: () => srv.close(),
   };
 }
 
-/**
- * Temporal's `action` counter on the frontend by action_type
- * (docs.temporal.io/cloud/migrate/estimate-actions). The server counts every RecordMarker
- * command and, once per workflow task that has any, `command_BatchMarkers`; Temporal Cloud bills
- * the latter (all markers of one task are one Action), so `billable` leaves the former out.
- */
-async function scrapeActions(metricsUrl: string): Promise<ActionCount | null> {
+/** Counters of the server's Prometheus endpoint, summed by one label, for the series that match. */
+type Counters = Record<string, number>;
+
+interface ServerMetrics {
+  /** Temporal's `action` counter (frontend) by action_type (docs.temporal.io/cloud/migrate/estimate-actions). */
+  actions: Counters;
+  /** Frontend requests of the namespace by operation: what frontend.namespaceRPS limits. */
+  frontendRequests: Counters;
+  /** Database operations of the history service by operation, and their summed latency (seconds). */
+  historyPersistenceCount: Counters;
+  historyPersistenceSeconds: Counters;
+}
+
+async function scrapeMetrics(metricsUrl: string, namespace: string): Promise<ServerMetrics | null> {
+  let text: string;
   try {
-    const text = await (await fetch(metricsUrl)).text();
-    const byType: Record<string, number> = {};
-    for (const line of text.split('\n')) {
-      if (!/^action\{/.test(line) || !line.includes('service_name="frontend"')) continue;
-      const type = /action_type="([^"]*)"/.exec(line)?.[1] ?? '?';
-      byType[type] = (byType[type] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    const billable = Object.entries(byType).reduce((a, [k, v]) => a + (k.startsWith('command_RecordMarker') ? 0 : v), 0);
-    return { billable, byType };
+    text = await (await fetch(metricsUrl)).text();
   } catch {
     return null;
   }
+  const m: ServerMetrics = { actions: {}, frontendRequests: {}, historyPersistenceCount: {}, historyPersistenceSeconds: {} };
+  const add = (c: Counters, k: string, v: number) => (c[k] = (c[k] ?? 0) + v);
+  for (const line of text.split('\n')) {
+    const name = /^[a-z_]+/.exec(line)?.[0];
+    if (!name) continue;
+    const label = (l: string) => new RegExp(`${l}="([^"]*)"`).exec(line)?.[1] ?? '?';
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const service = label('service_name');
+    if (name === 'action' && service === 'frontend') add(m.actions, label('action_type'), value);
+    else if (name === 'service_requests' && service === 'frontend' && label('namespace') === namespace) add(m.frontendRequests, label('operation'), value);
+    else if (name === 'persistence_latency_count' && service === 'history') add(m.historyPersistenceCount, label('operation'), value);
+    else if (name === 'persistence_latency_sum' && service === 'history') add(m.historyPersistenceSeconds, label('operation'), value);
+  }
+  return m;
 }
 
-interface ActionCount {
-  billable: number;
-  byType: Record<string, number>;
+function counterDelta(a: Counters, b: Counters): Counters {
+  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, round(v - (a[k] ?? 0), 3)]).filter(([, v]) => v !== 0));
 }
 
-function actionDelta(a: ActionCount | null, b: ActionCount | null, prompts: number, plays: number) {
+const sum = (c: Counters) => Object.values(c).reduce((x, y) => x + y, 0);
+
+/**
+ * What the server did over the sweep, per play: billable Actions (the server counts every
+ * RecordMarker command and, once per workflow task that has any, `command_BatchMarkers`;
+ * Temporal Cloud bills the latter, so `billable` leaves the former out), frontend requests,
+ * history-service database operations and their mean latency.
+ */
+function serverMetricsDelta(a: ServerMetrics | null, b: ServerMetrics | null, prompts: number, plays: number) {
   if (!a || !b) return null;
-  const byType = Object.fromEntries(Object.entries(b.byType).map(([k, v]) => [k, v - (a.byType[k] ?? 0)]).filter(([, v]) => v !== 0));
-  const billable = b.billable - a.billable;
-  return { billable, perPrompt: round(billable / prompts, 2), perPlay: round(billable / plays, 2), byType };
+  const actions = counterDelta(a.actions, b.actions);
+  const billable = sum(Object.fromEntries(Object.entries(actions).filter(([k]) => !k.startsWith('command_RecordMarker'))));
+  const requests = counterDelta(a.frontendRequests, b.frontendRequests);
+  const dbOps = counterDelta(a.historyPersistenceCount, b.historyPersistenceCount);
+  const dbSeconds = counterDelta(a.historyPersistenceSeconds, b.historyPersistenceSeconds);
+  const meanMs = (op: string) => (dbOps[op] ? round((1000 * (dbSeconds[op] ?? 0)) / dbOps[op]!, 2) : null);
+  const writes = (dbOps.UpdateWorkflowExecution ?? 0) + (dbOps.CreateWorkflowExecution ?? 0);
+  return {
+    actions: { billable, perPrompt: round(billable / prompts, 2), perPlay: round(billable / plays, 2), byType: actions },
+    frontendRequests: { total: sum(requests), perPlay: round(sum(requests) / plays, 2), byOperation: requests },
+    historyDatabase: {
+      operations: sum(dbOps),
+      perPlay: round(sum(dbOps) / plays, 2),
+      // Writes of a workflow's mutable state (with its new events): what a history shard serialises.
+      workflowWritesPerPlay: round(writes / plays, 2),
+      meanLatencyMs: { UpdateWorkflowExecution: meanMs('UpdateWorkflowExecution'), CreateWorkflowExecution: meanMs('CreateWorkflowExecution'), all: round((1000 * sum(dbSeconds)) / Math.max(1, sum(dbOps)), 2) },
+      byOperation: dbOps,
+    },
+  };
 }
 
 /** One sweep file: `prompts` prompts (ids `<prefix>0..`), two fake agents, the http reward of the fake. */
@@ -359,7 +402,7 @@ async function runOne(target: Target, n: number) {
     const workers = await startWorkers(dir, env, sweepFile);
     const db0 = await temporal.databaseBytes();
     const dbDisk0 = temporal.databaseDisk().total;
-    const actions0 = await temporal.actionCount();
+    const metrics0 = await temporal.metrics();
     const sources: Record<string, CpuSource> = {
       ...Object.fromEntries(workers.map((w, i) => [`worker${i + 1}`, w.child.pid])),
       ...Object.fromEntries(Object.entries(temporal.processes).map(([k, pid]) => [k, { tree: pid }])),
@@ -380,7 +423,8 @@ async function runOne(target: Target, n: number) {
     const load1 = loadNow();
     const cpuUse = cpu();
     const peak = peaks.stop();
-    const actions1 = await temporal.actionCount();
+    await sleep(3000); // the server's metrics reach its Prometheus endpoint on a ~1 s reporting interval
+    const metrics1 = await temporal.metrics();
     const plays = progress.compute.generations;
     const stats = await openai.stats();
     log(`${target} ${n}: ${progress.done} done, ${progress.failed} failed, ${plays} plays in ${wallS.toFixed(1)} s`);
@@ -458,9 +502,9 @@ async function runOne(target: Target, n: number) {
         promptWorkflow: prompts,
         sweepWorkflow: sweepHist,
         billableActionsPerPlay: round(((prompts.billableActionsPerPrompt.total ?? 0) + (sweepHist.billableActionsPerPrompt.total ?? 0)) / BUDGET, 2),
-        serverActionMetric: actionDelta(actions0, actions1, n, plays),
         paperBudgetProbe: paper,
       },
+      serverMetrics: serverMetricsDelta(metrics0, metrics1, n, plays),
       export: { formats: EXPORT_FORMATS, ...measuredCmd(exp), outputBytes: exportDisk.bytes, outputFiles: exportDisk.files },
       report: measuredCmd(rep),
       projection100k: { wallS: round((FULL_SIZE * wallS) / n, 0), wallH: round((FULL_SIZE * wallS) / n / 3600, 2) },
