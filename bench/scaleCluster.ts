@@ -322,6 +322,8 @@ async function paperBudgetProbe(client: Client, dir: string, env: NodeJS.Process
   const sweepId = await startSweepCli(writeSweepFile(dir, PAPER_PROBE, openaiUrl, rewardUrl), env);
   const progress = (await client.workflow.getHandle(sweepId).result()) as SweepProgress;
   const prompts = await samplePrompts(client, sweepId, PAPER_PROBE, PAPER_PROBE.prompts);
+  // Its records alone (the texts and memos share the store with the measured sweep).
+  const records = diskUsage(path.join(dir, 'out', sweepId, 'records'), 0).total;
   return {
     done: progress.done,
     failed: progress.failed,
@@ -331,6 +333,7 @@ async function paperBudgetProbe(client: Client, dir: string, env: NodeJS.Process
     historyBytesPerPlay: round(prompts.historyBytesPerPrompt / PAPER_PROBE.budget, 0),
     stateTransitionsPerPlay: round(prompts.stateTransitionsPerPrompt / PAPER_PROBE.budget, 2),
     billableActionsPerPlay: round((prompts.billableActionsPerPrompt.total ?? 0) / PAPER_PROBE.budget, 3),
+    recordPerPrompt: perPrompt(records, Math.max(1, progress.done)),
   };
 }
 
