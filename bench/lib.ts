@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type DevServerHandle } from '../src/server/embedded';
 import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
@@ -394,17 +395,281 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** CPU seconds used by each named process between two calls: where the time goes. */
-export function cpuMeter(pids: Record<string, number>) {
-  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+/** A process, or a process with all its descendants (`{ tree: pid }`: PostgreSQL forks a backend per connection). */
+export type CpuSource = number | { tree: number };
+
+/** CPU seconds used by each named process (or process tree) between two calls: where the time goes. */
+export function cpuMeter(pids: Record<string, CpuSource>) {
+  const read = (p: CpuSource) => (typeof p === 'number' ? cpuSeconds(p) : treeCpuSeconds(p.tree));
+  const start = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, read(p)]));
   const t0 = performance.now();
   return () => {
     const wall = (performance.now() - t0) / 1000;
     const out: Record<string, { cpuS: number; cores: number }> = {};
     for (const [k, p] of Object.entries(pids)) {
-      const d = cpuSeconds(p) - start[k]!;
+      const d = read(p) - start[k]!;
       out[k] = { cpuS: round(d, 2), cores: round(d / wall, 2) };
     }
     return out;
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process trees, disk use, histories: what the scale benchmarks measure besides wall time.
+
+/** Fields of /proc/<pid>/stat after the command name (index 0 = state), or null when gone. */
+function procStat(pid: number): string[] | null {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** `root` and its live descendants (from the parent pid in /proc/<pid>/stat). */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const ppid = Number(procStat(Number(name))?.[1]);
+    if (Number.isFinite(ppid)) children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  const todo = [root];
+  while (todo.length) {
+    const p = todo.pop()!;
+    if (!procStat(p)) continue;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of a process tree: each live process's own time plus that of its children that
+ * have exited and been waited for (cutime, cstime). A backend that ends during a run is thus
+ * still counted, through its parent, and a live one is not counted twice.
+ */
+export function treeCpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const pid of processTree(root)) {
+    const f = procStat(pid);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks / 100; // USER_HZ = 100
+}
+
+/**
+ * Memory of a process tree in MiB: the sum of PSS (proportional set size: shared pages such as
+ * PostgreSQL's shared buffers divided among the processes that map them, so the sum is what the
+ * tree really holds) and the largest single peak RSS (VmHWM).
+ */
+export function treeMem(root: number): { pssMiB: number; maxPeakRssMiB: number; processes: number } {
+  let pssKiB = 0;
+  let maxPeak = 0;
+  const pids = processTree(root);
+  for (const pid of pids) {
+    try {
+      pssKiB += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+    maxPeak = Math.max(maxPeak, procMem(pid)?.peakRssMiB ?? 0);
+  }
+  return { pssMiB: round(pssKiB / 1024, 1), maxPeakRssMiB: maxPeak, processes: pids.length };
+}
+
+/** Samples numbers every `everyMs` and keeps the largest of each (peak memory of processes that may exit). */
+export function peakSampler(read: Record<string, () => number>, everyMs = 1000) {
+  const peaks: Record<string, number> = Object.fromEntries(Object.keys(read).map((k) => [k, 0]));
+  const sample = () => {
+    for (const [k, f] of Object.entries(read)) {
+      const v = f();
+      if (Number.isFinite(v)) peaks[k] = Math.max(peaks[k]!, v);
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop(): Record<string, number> {
+      clearInterval(timer);
+      sample();
+      return { ...peaks };
+    },
+  };
+}
+
+export interface DiskUse {
+  files: number;
+  /** Sum of file sizes. */
+  bytes: number;
+  /** What the file system allocated (st_blocks × 512): small files take a whole block. */
+  allocatedBytes: number;
+}
+
+/**
+ * Files and bytes under `root`, in total and by folder down to `depth` levels (e.g. depth 2:
+ * `store/texts`, `store/memos`, `<sweep>/records`); files above that depth count under their
+ * own folder (`.` for `root` itself). Layout-agnostic, so it measures any store layout.
+ */
+export function diskUsage(root: string, depth = 1): { total: DiskUse; byFolder: Record<string, DiskUse> } {
+  const total: DiskUse = { files: 0, bytes: 0, allocatedBytes: 0 };
+  const byFolder: Record<string, DiskUse> = {};
+  const walk = (dir: string, rel: string[]) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p, [...rel, e.name]);
+        continue;
+      }
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(p);
+      } catch {
+        continue;
+      }
+      const key = rel.slice(0, depth).join('/') || '.';
+      const b = (byFolder[key] ??= { files: 0, bytes: 0, allocatedBytes: 0 });
+      for (const u of [b, total]) {
+        u.files++;
+        u.bytes += st.size;
+        u.allocatedBytes += st.blocks * 512;
+      }
+    }
+  };
+  walk(root, []);
+  return { total, byFolder };
+}
+
+type HistoryEvent = import('@temporalio/proto').temporal.api.history.v1.IHistoryEvent;
+
+function eventTypeName(e: HistoryEvent): string {
+  return (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
+}
+
+/** A workflow's history (the run given, else the latest) with its event count and protobuf-encoded size. */
+export async function fetchHistorySized(client: Client, workflowId: string, runId?: string) {
+  const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const bytes = temporal.api.history.v1.History.encode(h as temporal.api.history.v1.IHistory).finish().length;
+  return { events: h.events?.length ?? 0, bytes, history: h };
+}
+
+/** Events and protobuf-encoded bytes of a workflow's history. */
+export async function historyOf(client: Client, workflowId: string, runId?: string): Promise<{ events: number; bytes: number }> {
+  const { events, bytes } = await fetchHistorySized(client, workflowId, runId);
+  return { events, bytes };
+}
+
+/** Bytes of a history by event type, and of the activity inputs by activity type: where history goes. */
+export async function historyBreakdown(client: Client, workflowId: string) {
+  const h = await client.workflow.getHandle(workflowId).fetchHistory();
+  const byEvent: Record<string, { n: number; bytes: number }> = {};
+  const inputBytes: Record<string, { n: number; bytes: number }> = {};
+  for (const e of h.events ?? []) {
+    const t = eventTypeName(e);
+    const b = temporal.api.history.v1.HistoryEvent.encode(e as temporal.api.history.v1.IHistoryEvent).finish().length;
+    (byEvent[t] ??= { n: 0, bytes: 0 }).n++;
+    byEvent[t]!.bytes += b;
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a) {
+      const k = a.activityType?.name ?? '?';
+      (inputBytes[k] ??= { n: 0, bytes: 0 }).n++;
+      inputBytes[k]!.bytes += (a.input?.payloads ?? []).reduce((n, p) => n + (p.data?.length ?? 0), 0);
+    }
+  }
+  return { byEvent, activityInputBytes: inputBytes };
+}
+
+/**
+ * Temporal Cloud billable Actions in one run's history, by kind, following Temporal's list
+ * (docs.temporal.io/cloud/actions): a client start or continue-as-new 1 (a child's own start is
+ * billed to its parent, 2 for initiating it); each activity attempt 1; the local activities and
+ * markers of one workflow task 1 together; each search-attribute upsert 1 (except one that only
+ * sets TemporalChangeVersion, which patching writes); each signal sent 1; each timer 1. Queries
+ * and heartbeats are not in histories (toa's activities do not heartbeat; `toa sweep watch`
+ * queries are left out).
+ */
+export function billableActions(events: HistoryEvent[]): Record<string, number> {
+  const n: Record<string, number> = {};
+  const add = (k: string, v = 1) => (n[k] = (n[k] ?? 0) + v);
+  let markersInTask = false;
+  for (const e of events) {
+    switch (eventTypeName(e)) {
+      case 'WORKFLOW_EXECUTION_STARTED':
+        if (!e.workflowExecutionStartedEventAttributes?.parentWorkflowExecution) add('workflowStarted');
+        break;
+      case 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW':
+        add('continuedAsNew');
+        break;
+      case 'START_CHILD_WORKFLOW_EXECUTION_INITIATED':
+        add('childWorkflowStarted', 2);
+        break;
+      case 'ACTIVITY_TASK_STARTED':
+        add('activityAttempts', Math.max(1, e.activityTaskStartedEventAttributes?.attempt ?? 1));
+        break;
+      case 'MARKER_RECORDED':
+        if (!markersInTask) add('workflowTasksWithMarkers');
+        markersInTask = true;
+        break;
+      case 'WORKFLOW_TASK_COMPLETED':
+        markersInTask = false;
+        break;
+      case 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES': {
+        const keys = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+        if (keys.some((k) => k !== 'TemporalChangeVersion')) add('searchAttributeUpserts');
+        break;
+      }
+      case 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED':
+        add('signalsSent');
+        break;
+      case 'TIMER_STARTED':
+        add('timers');
+        break;
+    }
+  }
+  n.total = Object.values(n).reduce((a, b) => a + b, 0);
+  return n;
+}
+
+/**
+ * Run a node script to completion with bench/rusage.js preloaded: wall time, and from the process
+ * itself at exit its peak RSS (getrusage ru_maxrss) and CPU time, exact even for short runs.
+ */
+export async function runMeasured(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const file = path.join(os.tmpdir(), `toa-bench-rusage-${process.pid}-${Date.now()}.json`);
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, ['-r', path.join(DIST, 'bench', 'rusage.js'), script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, BENCH_RUSAGE_FILE: file },
+  });
+  children.add(proc);
+  let output = '';
+  proc.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  proc.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+  const exitCode = await new Promise<number | null>((r) => proc.once('exit', (code) => (children.delete(proc), r(code))));
+  const wallS = (performance.now() - t0) / 1000;
+  let usage: { maxRssKiB: number; cpuS: number } | undefined;
+  try {
+    usage = JSON.parse(fs.readFileSync(file, 'utf8')) as { maxRssKiB: number; cpuS: number };
+    fs.rmSync(file, { force: true });
+  } catch {
+    // the process died before its exit hook ran
+  }
+  return { exitCode, wallS: round(wallS, 2), peakRssMiB: usage ? round(usage.maxRssKiB / 1024, 1) : NaN, cpuS: usage ? round(usage.cpuS, 2) : NaN, output };
+}
+
+/** The rusage a process preloaded with bench/rusage.js wrote at exit (workers stopped with SIGTERM). */
+export function readRusage(file: string): { maxRssKiB: number; cpuS: number } | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as { maxRssKiB: number; cpuS: number };
+  } catch {
+    return null;
+  }
 }

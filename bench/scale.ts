@@ -14,13 +14,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { temporal } from '@temporalio/proto';
 import { datasetSchema, methodSchema, type AgentConfig } from '../src/config/schema';
 import { openStore } from '../src/store';
 import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { SweepPlan } from '../src/workflows/sweepState';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
-import { QUICK, agent, benchAllow, cpuMeter, loadNow, log, mean, procMem, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
+import { QUICK, agent, benchAllow, cpuMeter, historyBreakdown, historyOf, loadNow, log, mean, procMem, round, sleep, startFake, startServer, startWorkerProc, tmpDir, writeResult } from './lib';
 
 const SIZES = process.env.BENCH_SCALE_SIZES ? process.env.BENCH_SCALE_SIZES.split(",").map(Number) : QUICK ? [100] : [250, 500, 1000];
 const HISTORY_BUDGETS = QUICK ? [16] : [16, 64, 160];
@@ -36,32 +35,6 @@ function dirSize(p: string): number {
     n += f.isDirectory() ? dirSize(q) : fs.statSync(q).size;
   }
   return n;
-}
-
-/** Bytes of a history by event type, and of the activity inputs by activity type: where history goes. */
-async function historyBreakdown(client: import('@temporalio/client').Client, workflowId: string) {
-  const h = await client.workflow.getHandle(workflowId).fetchHistory();
-  const byEvent: Record<string, { n: number; bytes: number }> = {};
-  const inputBytes: Record<string, { n: number; bytes: number }> = {};
-  for (const e of h.events ?? []) {
-    const t = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
-    const b = temporal.api.history.v1.HistoryEvent.encode(e as temporal.api.history.v1.IHistoryEvent).finish().length;
-    (byEvent[t] ??= { n: 0, bytes: 0 }).n++;
-    byEvent[t]!.bytes += b;
-    const a = e.activityTaskScheduledEventAttributes;
-    if (a) {
-      const k = a.activityType?.name ?? '?';
-      (inputBytes[k] ??= { n: 0, bytes: 0 }).n++;
-      inputBytes[k]!.bytes += (a.input?.payloads ?? []).reduce((n, p) => n + (p.data?.length ?? 0), 0);
-    }
-  }
-  return { byEvent, activityInputBytes: inputBytes };
-}
-
-async function historyOf(client: import('@temporalio/client').Client, workflowId: string) {
-  const h = await client.workflow.getHandle(workflowId).fetchHistory();
-  const bytes = temporal.api.history.v1.History.encode(h as temporal.api.history.v1.IHistory).finish().length;
-  return { events: h.events?.length ?? 0, bytes };
 }
 
 async function sweepRun(n: number) {

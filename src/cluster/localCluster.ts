@@ -292,6 +292,14 @@ export class LocalCluster {
     await this.startPostgres();
   }
 
+  /**
+   * Run one SQL statement on the cluster's PostgreSQL as the database superuser (psql over TCP);
+   * returns its unaligned output. For measurements, e.g. `SELECT pg_database_size('temporal')`.
+   */
+  async query(sql: string, database = 'postgres'): Promise<string> {
+    return this.postgres(this.requireState(), findPostgres(), postgresOsUser()).query(sql, database);
+  }
+
   // --- internals -------------------------------------------------------------------------------
 
   private postgres(state: ClusterState | null, bins: PostgresBinaries, os: PostgresOsUser): LocalPostgres {

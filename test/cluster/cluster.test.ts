@@ -116,6 +116,14 @@ test('the metrics endpoint serves Prometheus metrics', async () => {
   expect(await res.text()).toMatch(/^# (HELP|TYPE) /m);
 });
 
+test('query() runs SQL on the cluster database as its superuser: both Temporal databases have a size; an SQL error is an error', async () => {
+  const cluster = testCluster();
+  expect(await cluster.query('SELECT current_database()', 'temporal_visibility')).toBe('temporal_visibility');
+  for (const db of ['temporal', 'temporal_visibility'])
+    expect(Number(await cluster.query(`SELECT pg_database_size('${db}')`))).toBeGreaterThan(1024 * 1024);
+  await expect(cluster.query('SELECT toa_no_such_function()')).rejects.toThrow(/toa_no_such_function/);
+});
+
 test('`up` again changes nothing and prints where everything is; status and env agree', () => {
   const up = cli(['up']);
   expect(up.stderr).toBe('');
