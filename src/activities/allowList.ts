@@ -202,8 +202,26 @@ export async function checkPath(allow: AllowList, what: string, p: string, acces
   );
 }
 
+/**
+ * Resolutions of existing paths, kept for a few seconds: every play checks the same store root
+ * and grants, and resolving them is a realpath each (lstat per component). A link swapped within
+ * that window needs write access to the worker's own folders, outside the threat model.
+ */
+const RESOLVED_TTL_MS = 5000;
+const resolved = new Map<string, { real: string; until: number }>();
+
 /** The path with every symlink resolved: realpath of its deepest existing ancestor, plus the rest. */
 async function physicalPath(what: string, p: string): Promise<string> {
+  const now = Date.now();
+  const known = resolved.get(p);
+  if (known && known.until > now) return known.real;
+  const real = await resolvePhysical(what, p);
+  if (resolved.size > 1000) resolved.clear();
+  resolved.set(p, { real, until: now + RESOLVED_TTL_MS });
+  return real;
+}
+
+async function resolvePhysical(what: string, p: string): Promise<string> {
   const rest: string[] = [];
   for (let head = p; ;) {
     try {

@@ -116,7 +116,10 @@ export interface RunningServer {
 
 export async function listen(handler: http.RequestListener, host = '127.0.0.1', port = 0): Promise<RunningServer> {
   const server = http.createServer(handler);
-  server.keepAliveTimeout = 1000;
+  // Like real endpoints (uvicorn, which serves vLLM, keeps idle connections 5 s): undici subtracts
+  // 1 s from the server's Keep-Alive hint, so a 1 s timeout made every request open a new
+  // connection, a cost no real endpoint charges.
+  server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

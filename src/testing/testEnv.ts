@@ -8,6 +8,7 @@
 import { TestWorkflowEnvironment, type LocalTestWorkflowEnvironmentOptions } from '@temporalio/testing';
 import { findTemporalCli } from '../server/cli-path';
 import { DEFAULT_SQLITE_PRAGMAS } from '../server/embedded';
+import { serverDynamicConfig } from '../server/serverTuning';
 import { TOA_SEARCH_ATTRIBUTE_KEYS } from '../common/searchAttributes';
 
 type ServerOptions = NonNullable<LocalTestWorkflowEnvironmentOptions['server']>;
@@ -42,7 +43,9 @@ export function testServerExecutable(): NonNullable<ServerOptions['executable']>
  * Remember `await env.teardown()`.
  */
 export async function createTestEnv(opts: TestEnvOptions = {}): Promise<TestWorkflowEnvironment> {
-  const extraArgs = [...(opts.extraArgs ?? [])];
+  // The server settings toa runs with everywhere (src/server/serverTuning.ts); the caller's come after and win.
+  const extraArgs = Object.entries(serverDynamicConfig()).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]);
+  extraArgs.push(...(opts.extraArgs ?? []));
   if (opts.dbFilename) {
     for (const [k, v] of Object.entries(DEFAULT_SQLITE_PRAGMAS)) extraArgs.push('--sqlite-pragma', `${k}=${v}`);
   }

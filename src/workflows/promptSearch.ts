@@ -25,7 +25,7 @@ import type { CallRecord } from '../common/compute';
 import { failureOf } from '../common/failures';
 import { recordHeaderOf, type PromptSummary } from '../common/records';
 import { toRetryPolicy, type RetrySpec } from '../common/retry';
-import { searchAttributeUpdates } from '../common/searchAttributes';
+import { searchAttributeUpdates, ToaSearchAttributes } from '../common/searchAttributes';
 import type { StoreSpec, TemplateRefs } from '../common/store';
 import { agentTaskQueue, MAIN_TASK_QUEUE } from '../common/taskQueues';
 import { playAttemptSeconds } from '../common/timeouts';
@@ -73,10 +73,18 @@ export interface PromptSearchInput {
  *   Before it, both ended silently and the sweep counted the prompt as running forever. Only
  *   those two ends are guarded (success and search failures reported before, unchanged), so the
  *   marker appears only in histories that end one of those ways.
+ * - 'progress-upserts-throttled': progress search attributes (generations, best reward) are
+ *   upserted on the first outcome and then at most once every PROGRESS_EVERY_MS of workflow time
+ *   (and at the end), and the start's own `running` upsert is skipped when the starter already set
+ *   it: each upsert is a history event and a visibility write, which made about one per play.
  */
 export const ONE_ACTIVITY_PER_PLAY = 'one-activity-per-play';
 export const PER_PROMPT_SEARCH_SEED = 'per-prompt-search-seed';
 export const REPORT_ON_EVERY_END = 'report-on-every-end';
+export const PROGRESS_UPSERTS_THROTTLED = 'progress-upserts-throttled';
+
+/** Least workflow time between two progress upserts (under PROGRESS_UPSERTS_THROTTLED). */
+export const PROGRESS_EVERY_MS = 2000;
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -84,6 +92,7 @@ export const resumeSignal = defineSignal('resume');
 export async function promptSearch(input: PromptSearchInput): Promise<PromptSummary> {
   deprecatePatch(ONE_ACTIVITY_PER_PLAY);
   const searchSeed = patched(PER_PROMPT_SEARCH_SEED) ? promptSearchSeed(input.seed, input.promptId) : input.seed;
+  const throttleUpserts = patched(PROGRESS_UPSERTS_THROTTLED);
   const label = methodLabelOf(input.method);
 
   const main = proxyActivities<MainQueueActivities>({
@@ -125,16 +134,24 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     (best ? `, best ${best.reward.toFixed(3)} from ${best.agent}` : '') +
     (paused ? ' (paused)' : '');
 
-  /** Search attributes for the UI: on improvement, or every tenth of the budget. */
-  let upserted: { generations: number; bestReward: number | null } = { generations: 0, bestReward: null };
+  /**
+   * Search attributes for the UI. Throttled: the first outcome, then at most every
+   * PROGRESS_EVERY_MS of workflow time (Date.now() is the workflow task's time: deterministic).
+   * Before the patch: on improvement, or every tenth of the budget.
+   */
+  let upserted: { generations: number; bestReward: number | null; at: number } = { generations: 0, bestReward: null, at: -Infinity };
   function upsertProgress(): void {
     const bestReward = best?.reward ?? null;
-    if (bestReward === upserted.bestReward && calls.length - upserted.generations < Math.max(1, Math.ceil(input.budget / 10))) return;
-    upserted = { generations: calls.length, bestReward };
+    if (bestReward === upserted.bestReward && calls.length === upserted.generations) return;
+    if (throttleUpserts ? Date.now() - upserted.at < PROGRESS_EVERY_MS : bestReward === upserted.bestReward && calls.length - upserted.generations < Math.max(1, Math.ceil(input.budget / 10))) return;
+    upserted = { generations: calls.length, bestReward, at: Date.now() };
     upsertSearchAttributes(searchAttributeUpdates({ generations: calls.length, bestReward }));
   }
 
-  upsertSearchAttributes(searchAttributeUpdates({ status: 'running', generations: 0 }));
+  // Sweeps and `toa run` start prompts with `running` already set; others get it here.
+  if (!throttleUpserts || workflowInfo().typedSearchAttributes.get(ToaSearchAttributes.status) !== 'running') {
+    upsertSearchAttributes(searchAttributeUpdates({ status: 'running', generations: 0 }));
+  }
   setCurrentDetails(describe());
   let run: Awaited<ReturnType<typeof runSearch>>;
   let contextRef: string;

@@ -2,6 +2,7 @@
  * promptSearch against a real Temporal dev server, real workers, and loopback test doubles
  * for the model endpoints and the reward model.
  */
+import { searchAttributeUpdates, ToaSearchAttributes } from '../../src/common/searchAttributes';
 import { promptSearch, type PromptSearchInput } from '../../src/workflows/promptSearch';
 import { MAIN_TASK_QUEUE } from '../../src/common/taskQueues';
 import { readRecord } from '../../src/store/records';
@@ -151,12 +152,12 @@ test('one activity per play: a failing reward is retried without re-paying the g
   expect(h.openai.stats.requests - before.gen).toBe(6);
   expect(h.reward.stats.requests - before.rm).toBe(6 + 3);
 
-  // The history: the two patch markers (one-activity-per-play, deprecated; per-prompt-search-seed),
-  // one context local activity, then exactly one `play` per play.
+  // The history: the patch markers (one-activity-per-play, deprecated; per-prompt-search-seed;
+  // progress-upserts-throttled), one context local activity, then exactly one `play` per play.
   const history = await h.env.client.workflow.getHandle('wf-reward-flaky').fetchHistory();
   const events = history.events ?? [];
   const markers = events.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
-  expect(markers).toEqual(['core_patch', 'core_patch', 'core_local_activity']);
+  expect(markers).toEqual(['core_patch', 'core_patch', 'core_patch', 'core_local_activity']);
   const types = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
   expect(types).toEqual([...Array(6).fill('play'), 'writePromptRecord']);
   // Retried plays show their last failure (the reward's 500) on the attempt that succeeded.
@@ -264,4 +265,25 @@ test('a failed prompt keeps its plays in the store: running it again re-pays non
   expect(summary.generations).toBe(6);
   expect(h.openai.stats.requests - before).toBe(3 + 4);
   expect(await scope.exists()).toBe(false);
+});
+
+test('progress search attributes are upserted on the first outcome and then at most every 2 s, not once per play', async () => {
+  const method = methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
+  const summary = await h.env.client.workflow.execute(promptSearch, {
+    workflowId: 'wf-upserts',
+    taskQueue: MAIN_TASK_QUEUE,
+    args: [await input(method, 16, 'p-upserts')],
+    typedSearchAttributes: searchAttributeUpdates({ status: 'running', generations: 0 }),
+  });
+  const history = await h.env.client.workflow.getHandle('wf-upserts').fetchHistory();
+  const events = history.events ?? [];
+  const upserts = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+  const first = Number(events[0]!.eventTime!.seconds);
+  const last = Number(events[events.length - 1]!.eventTime!.seconds);
+  // The first outcome, one per 2 s of the run at most, and the final `completed`.
+  expect(upserts).toBeLessThanOrEqual(2 + Math.ceil((last - first + 1) / 2));
+  expect(upserts).toBeLessThan(summary.generations); // before: about one per play (14 for 16 plays)
+  const final = await h.env.client.workflow.getHandle('wf-upserts').describe();
+  expect(final.typedSearchAttributes.get(ToaSearchAttributes.generations)).toBe(16);
+  expect(final.typedSearchAttributes.get(ToaSearchAttributes.bestReward)).toBe(summary.bestReward);
 });

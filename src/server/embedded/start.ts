@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { resolveTemporalCli, stateDir } from '../cli-path';
 import { registerSearchAttributes } from '../registerSearchAttributes';
+import { serverDynamicConfig } from '../serverTuning';
 import { probeFrontend } from './health';
 import { connectHost, DEFAULT_SQLITE_PRAGMAS, devServerArgs, type DevServerHandle, type DevServerOptions } from './options';
 import { isPortOpen, killAndWait, sleep, tailFile } from './process';
@@ -54,7 +55,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     ip,
     sqlitePragmas: opts.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS,
     logLevel: opts.logLevel,
-    dynamicConfig: opts.dynamicConfig,
+    // toa's server settings (src/server/serverTuning.ts), the same the cluster and compose get.
+    dynamicConfig: { ...serverDynamicConfig(), ...opts.dynamicConfig },
     extraArgs: opts.extraArgs,
   });
   const logFd = fs.openSync(logFile, 'a');
