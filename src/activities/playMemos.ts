@@ -43,7 +43,8 @@ export async function requireMemo<T>(store: TextStore, name: string, what: strin
   return value;
 }
 
-async function recallJson<T>(store: TextStore, name: string): Promise<T | undefined> {
+/** A memo, or undefined when none was written (a failed play's generation may have one). */
+export async function recallJson<T>(store: TextStore, name: string): Promise<T | undefined> {
   let text: string | undefined;
   try {
     text = await store.recall(name);

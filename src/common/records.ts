@@ -1,5 +1,5 @@
 /** The record each finished prompt writes (one JSON file per prompt workflow), and its summary. */
-import type { ResponseRecord, SearchResult } from '../search/types';
+import type { FailedPlayRecord, ResponseRecord, SearchResult } from '../search/types';
 import type { ComputeTotals } from './compute';
 import { methodLabelOf, type MethodSpec } from '../search/methods';
 import type { RecordDigests } from './reuse';
@@ -9,6 +9,18 @@ export interface RecordedResponse extends ResponseRecord {
   ref: string;
   preview: string;
   latencyMs: number;
+}
+
+/** A failed play as the record keeps it (docs/result-format.md, `failedPlays`). */
+export interface RecordedFailedPlay extends FailedPlayRecord {
+  /**
+   * Tokens of its generation: when the generation succeeded and the reward failed, they were
+   * paid and count in `compute`; 0 when the generation itself failed.
+   */
+  promptTokens: number;
+  completionTokens: number;
+  /** Store key of the generated text, when the generation succeeded. */
+  ref?: string;
 }
 
 export interface PromptRecordHeader {
@@ -35,7 +47,7 @@ export interface PromptRecordHeader {
 
 /** One file per finished prompt: documented in docs/result-format.md. */
 export interface PromptRecord extends PromptRecordHeader {
-  result: Omit<SearchResult, 'responses'> & { responses: RecordedResponse[] };
+  result: Omit<SearchResult, 'responses' | 'failedPlays'> & { responses: RecordedResponse[]; failedPlays?: RecordedFailedPlay[] };
   compute: ComputeTotals;
   /** Text of the best response, so the record alone is enough for SFT export. */
   bestText: string;
@@ -51,7 +63,12 @@ export interface PromptSummary {
   bestReward: number;
   bestAgent: string;
   bestRef: string;
+  /** Scored responses (failed plays not included). */
   generations: number;
+  /** Plays that failed (onPlayFailure: continue); absent in summaries of earlier releases (none). */
+  failedPlays?: number;
+  /** The failed plays by failure type; absent when none failed. */
+  failedPlaysByType?: Record<string, number>;
   compute: ComputeTotals;
   recordPath: string;
 }
@@ -59,6 +76,9 @@ export interface PromptSummary {
 /** The summary of a finished prompt, derived from its record (used live and when reusing records). */
 export function summaryOf(record: PromptRecord, recordPath: string): PromptSummary {
   const best = record.result.responses.find((r) => r.id === record.result.bestId);
+  const failed = record.result.failedPlays ?? [];
+  const byType: Record<string, number> = {};
+  for (const f of failed) byType[f.error.type] = (byType[f.error.type] ?? 0) + 1;
   return {
     workflowId: record.workflowId,
     promptId: record.promptId,
@@ -69,6 +89,8 @@ export function summaryOf(record: PromptRecord, recordPath: string): PromptSumma
     bestAgent: best?.agent ?? '',
     bestRef: best?.ref ?? '',
     generations: record.result.responses.length,
+    failedPlays: failed.length,
+    ...(failed.length > 0 ? { failedPlaysByType: byType } : {}),
     compute: record.compute,
     recordPath,
   };

@@ -107,6 +107,7 @@ export const COLUMNS: Record<ExportFormat, ColumnDef[]> = {
                 layer: 'int',
                 reward: 'double',
                 normalizedReward: 'double',
+                failedPlays: { list: 'string' },
               },
             },
           },
