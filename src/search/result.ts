@@ -52,7 +52,9 @@ export class EveryPlayFailedError extends Error {
     for (const f of failures) counts.set(f.type, (counts.get(f.type) ?? 0) + 1);
     const types = [...counts.entries()];
     const top = types.reduce((a, b) => (b[1] > a[1] ? b : a), types[0] ?? ['Error', 0]);
-    super(`every play failed: ${types.map(([t, n]) => `${t} ×${n}`).join(', ')}${failures[0] ? ` (first: ${failures[0].message})` : ''}`);
+    super(
+      `every play failed: ${types.map(([t, n]) => `${t} ×${n}`).join(', ')}${failures[0] ? ` (first: ${failures[0].message})` : ''}`,
+    );
     this.name = 'EveryPlayFailedError';
     this.type = top[0];
   }

@@ -50,7 +50,12 @@ beforeAll(async () => {
       const play = async (a: Action): Promise<Outcome> => {
         if (fail.includes(a.id)) return { actionId: a.id, failed: { type: 'BadRequest', message: `HTTP 400 (${a.id})` } };
         refs.set(a.id, await store.put(`${label} ${promptId} ${a.id} by ${a.agent}`));
-        return { actionId: a.id, reward: (Number(a.id.slice(1)) * 7 + promptId.length) % 5, promptTokens: 10, completionTokens: 20 };
+        return {
+          actionId: a.id,
+          reward: (Number(a.id.slice(1)) * 7 + promptId.length) % 5,
+          promptTokens: 10,
+          completionTokens: 20,
+        };
       };
       const { result } = await runSearch(createStrategy(method, { agents: AGENTS, budget: 6, seed: 0 }), play);
       const { failedPlays, ...scored } = result;
@@ -67,7 +72,18 @@ beforeAll(async () => {
         searchSeed: 0,
         promptRef,
         result: { ...scored, responses, failedPlays: failed },
-        compute: computeOf(responses, AGENTS.map((name) => ({ name, baseURL: 'http://127.0.0.1:9/v1', model: name, sampling: { temperature: 0.7, topP: 1, maxTokens: 64 }, parameters: 1e9, maxConcurrency: 1, timeoutSeconds: 10 }))),
+        compute: computeOf(
+          responses,
+          AGENTS.map((name) => ({
+            name,
+            baseURL: 'http://127.0.0.1:9/v1',
+            model: name,
+            sampling: { temperature: 0.7, topP: 1, maxTokens: 64 },
+            parameters: 1e9,
+            maxConcurrency: 1,
+            timeoutSeconds: 10,
+          })),
+        ),
         bestText: await store.get(refs.get(scored.bestId)!),
       };
       await writeRecordAtomic(recordsDir, rec.workflowId, rec);
@@ -84,7 +100,13 @@ test('the records do carry failed plays (what the tests below are about)', () =>
 
 test('export: failed plays are in no SFT, DPO or responses row; trees keep them on their model nodes (JSONL and Parquet)', async () => {
   const out = path.join(root, 'export');
-  const summary = await exportSweep({ recordsDir, storeRoot, outDir: out, formats: ['sft', 'dpo', 'responses', 'trees'], fileTypes: ['jsonl', 'parquet'] });
+  const summary = await exportSweep({
+    recordsDir,
+    storeRoot,
+    outDir: out,
+    formats: ['sft', 'dpo', 'responses', 'trees'],
+    fileTypes: ['jsonl', 'parquet'],
+  });
   expect(summary.records).toBe(4);
   const responses = await readJsonl(path.join(out, 'responses.ensemble.b6.s0.jsonl'));
   expect(responses).toHaveLength(2 * 4);

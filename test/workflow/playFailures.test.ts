@@ -34,7 +34,12 @@ afterEach(() => {
 
 const toa = () => methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
 
-async function input(method: MethodSpec, budget: number, promptId: string, over: Partial<PromptSearchInput> = {}): Promise<PromptSearchInput> {
+async function input(
+  method: MethodSpec,
+  budget: number,
+  promptId: string,
+  over: Partial<PromptSearchInput> = {},
+): Promise<PromptSearchInput> {
   return {
     promptId,
     promptRef: await h.putText(`Question ${promptId}: what is 6 times 7?`),
@@ -70,7 +75,15 @@ test('continue: a 400 on one play is recorded as a failed play; the prompt compl
   expect(r.result.responses).toHaveLength(7);
   expect(r.result.failedPlays).toHaveLength(1);
   const failed = r.result.failedPlays![0]!;
-  expect(failed).toMatchObject({ id: 'r1', agent: 'agent2', kind: 'fresh', inputs: [], order: 1, promptTokens: 0, completionTokens: 0 });
+  expect(failed).toMatchObject({
+    id: 'r1',
+    agent: 'agent2',
+    kind: 'fresh',
+    inputs: [],
+    order: 1,
+    promptTokens: 0,
+    completionTokens: 0,
+  });
   expect(failed.error.type).toBe('BadRequest');
   expect(failed.error.message).toMatch(/HTTP 400/);
   expect(failed.ref).toBeUndefined();
@@ -83,7 +96,9 @@ test('continue: a 400 on one play is recorded as a failed play; the prompt compl
   const nodes = r.result.tree!.nodes;
   expect(nodes.find((n) => n.type === 'root')!.visits).toBe(9);
   expect(nodes.filter((n) => n.type === 'response')).toHaveLength(7);
-  expect(nodes.filter((n) => n.failedPlays)).toEqual([expect.objectContaining({ type: 'model', agent: 'agent2', parent: 'root', failedPlays: ['r1'] })]);
+  expect(nodes.filter((n) => n.failedPlays)).toEqual([
+    expect.objectContaining({ type: 'model', agent: 'agent2', parent: 'root', failedPlays: ['r1'] }),
+  ]);
   // The generation failed, so nothing of it was paid: compute counts the 7 generations that answered.
   expect(r.compute.generations).toBe(7);
 
@@ -107,7 +122,11 @@ test('fail-prompt, and inputs without the field (executions of earlier releases)
   ] as const) {
     h.openai.setFaults([{ kind: 'bad-request', model: 'fake-b', next: 1 }]);
     const before = h.openai.stats.requests;
-    const run = h.env.client.workflow.execute(promptSearch, { workflowId: id, taskQueue: MAIN_TASK_QUEUE, args: [await input(toa(), 8, id, over)] });
+    const run = h.env.client.workflow.execute(promptSearch, {
+      workflowId: id,
+      taskQueue: MAIN_TASK_QUEUE,
+      args: [await input(toa(), 8, id, over)],
+    });
     await expect(run).rejects.toThrow(/Workflow execution failed/);
     await run.catch((err: unknown) => {
       expect(failureOf(err).type).toBe('BadRequest');
@@ -200,7 +219,11 @@ test('the sweep passes onPlayFailure to its prompts and counts failed plays by t
   });
   const runSweep = async (name: string, onPlayFailure: SweepPlan['onPlayFailure']): Promise<SweepProgress> => {
     h.openai.setFaults([{ kind: 'bad-request', model: 'fake-b', next: 1 }]);
-    return h.env.client.workflow.execute(sweep, { workflowId: name, taskQueue: MAIN_TASK_QUEUE, args: [{ sweepId: name, plan: plan(name, onPlayFailure) } satisfies SweepInput] });
+    return h.env.client.workflow.execute(sweep, {
+      workflowId: name,
+      taskQueue: MAIN_TASK_QUEUE,
+      args: [{ sweepId: name, plan: plan(name, onPlayFailure) } satisfies SweepInput],
+    });
   };
 
   const going = await runSweep('sweep-plays-continue', 'continue');
@@ -212,5 +235,11 @@ test('the sweep passes onPlayFailure to its prompts and counts failed plays by t
   expect((await handle.query(workflowMetadataQuery)).currentDetails).toContain('1 failed plays in completed prompts');
 
   const failing = await runSweep('sweep-plays-fail', 'fail-prompt');
-  expect(failing).toMatchObject({ status: 'completed_with_failures', done: 2, failed: 1, failedPlays: 0, errorsByType: { BadRequest: 1 } });
+  expect(failing).toMatchObject({
+    status: 'completed_with_failures',
+    done: 2,
+    failed: 1,
+    failedPlays: 0,
+    errorsByType: { BadRequest: 1 },
+  });
 });

@@ -34,7 +34,8 @@ export function createPrsStrategy(opts: { agent: string; budget: number; method?
       if (ledger.actions.length > first || !layer1.every((a) => isObserved(ledger, a.id))) return [];
       const scored = layer1.filter((a) => isScored(ledger, a.id)).map((a) => ({ id: a.id, reward: rewardOf(ledger, a.id) }));
       const top = scored.length > 0 ? best(scored) : undefined;
-      while (remaining(ledger) > 0) actions.push(top ? issue(ledger, opts.agent, 'refine', [top.id]) : issue(ledger, opts.agent, 'fresh', []));
+      while (remaining(ledger) > 0)
+        actions.push(top ? issue(ledger, opts.agent, 'refine', [top.id]) : issue(ledger, opts.agent, 'fresh', []));
       return actions;
     },
   });

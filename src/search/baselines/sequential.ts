@@ -40,7 +40,9 @@ export function createSequentialStrategy(opts: { agents: string[]; budget: numbe
         if (previous !== undefined && !isObserved(ledger, previous)) return;
         const agent = order[ids.length]!;
         const action =
-          previous === undefined || isFailed(ledger, previous) ? issue(ledger, agent, 'fresh', []) : issue(ledger, agent, 'refine', [previous]);
+          previous === undefined || isFailed(ledger, previous)
+            ? issue(ledger, agent, 'fresh', [])
+            : issue(ledger, agent, 'refine', [previous]);
         ids.push(action.id);
         actions.push(action);
       });

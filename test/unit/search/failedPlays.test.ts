@@ -36,17 +36,34 @@ describe('the ledger guards the contract', () => {
 describe('result', () => {
   test('failed plays are listed apart with their place in the order; best and curve over scored ones', async () => {
     // random, N = 4: r1 fails. Curve: 1 → best 1; r1 is a generation that changes nothing; r2 → 3.
-    const log = await drive(createRandomStrategy({ agent: 'B', budget: 4 }), 4, { reward: scripted({ r0: 1, r2: 3, r3: 2 }), fail: failing(['r1']) });
+    const log = await drive(createRandomStrategy({ agent: 'B', budget: 4 }), 4, {
+      reward: scripted({ r0: 1, r2: 3, r3: 2 }),
+      fail: failing(['r1']),
+    });
     expect(log.result.responses.map((r) => [r.id, r.order])).toEqual([
       ['r0', 0],
       ['r2', 2],
       ['r3', 3],
     ]);
     expect(log.result.failedPlays).toEqual([
-      { id: 'r1', agent: 'B', kind: 'fresh', inputs: [], order: 1, error: { type: 'BadRequest', message: 'r1 failed (scripted)' } },
+      {
+        id: 'r1',
+        agent: 'B',
+        kind: 'fresh',
+        inputs: [],
+        order: 1,
+        error: { type: 'BadRequest', message: 'r1 failed (scripted)' },
+      },
     ]);
     expect([log.result.bestId, log.result.bestReward]).toEqual(['r2', 3]);
-    expect(log.result.anytime).toEqual(curve([[1, 1], [2, 1], [3, 3], [4, 3]]));
+    expect(log.result.anytime).toEqual(
+      curve([
+        [1, 1],
+        [2, 1],
+        [3, 3],
+        [4, 3],
+      ]),
+    );
   });
 
   test('the anytime curve starts at the first reward: there is no best before it', async () => {
@@ -56,7 +73,12 @@ describe('result', () => {
       fail: failing(['r0', 'r1']),
       pick: (o) => o.length - 1, // completion order does not matter: the curve is in issue order
     });
-    expect(log.result.anytime).toEqual(curve([[3, 5], [4, 5]]));
+    expect(log.result.anytime).toEqual(
+      curve([
+        [3, 5],
+        [4, 5],
+      ]),
+    );
     expect(anytimeCurve([null, null])).toEqual([]);
   });
 
@@ -65,7 +87,9 @@ describe('result', () => {
       reward: scripted({}),
       fail: (a) => (a.id === 'r1' ? 'MalformedResponse' : 'BadRequest'),
     });
-    await expect(run).rejects.toThrow(/^every play failed: BadRequest ×2, MalformedResponse ×1 \(first: r0 failed \(scripted\)\)$/);
+    await expect(run).rejects.toThrow(
+      /^every play failed: BadRequest ×2, MalformedResponse ×1 \(first: r0 failed \(scripted\)\)$/,
+    );
     await expect(run).rejects.toBeInstanceOf(EveryPlayFailedError);
     await expect(run).rejects.toMatchObject({ type: 'BadRequest' });
   });
@@ -98,10 +122,20 @@ describe('TOA', () => {
     const root = node(s, 'root');
     expect(root.visits).toBe(6);
     expect(root.rewards).toEqual([0.5, 0, σ(-1), σ(1), σ(3)].map((x) => expect.closeTo(x, 12)));
-    expect(s.tree().nodes.filter((n) => n.type === 'response').map((n) => n.id)).toEqual(['r0', 'r2', 'r3', 'r4']);
+    expect(
+      s
+        .tree()
+        .nodes.filter((n) => n.type === 'response')
+        .map((n) => n.id),
+    ).toEqual(['r0', 'r2', 'r3', 'r4']);
     expect(s.tree().responsesPerLayer).toEqual([0, 3, 1]);
     // The lazy fresh B node under r3 copies m1's statistics (the 0 included), not its failed plays.
-    expect([node(s, 'm13').agent, node(s, 'm13').visits, node(s, 'm13').rewards, node(s, 'm13').failedPlays]).toEqual(['B', 2, [0], undefined]);
+    expect([node(s, 'm13').agent, node(s, 'm13').visits, node(s, 'm13').rewards, node(s, 'm13').failedPlays]).toEqual([
+      'B',
+      2,
+      [0],
+      undefined,
+    ]);
     for (const n of s.tree().nodes) expect(n.visits).toBe(1 + n.rewards.length);
     const json = log.result.tree!;
     expect(json.nodes.find((n) => n.id === 'm1')!.failedPlays).toEqual(['r1']);
@@ -112,27 +146,48 @@ describe('TOA', () => {
 
   test('with plays in flight, a failed play removes its virtual loss before backing up 0', async () => {
     const s = createToaStrategy({ agents: ['A', 'B'], budget: 6, alpha: 0.1, tau: 1, width: 2, parallelPlays: 3 });
-    const log = await drive(s, 6, { reward: (a) => Number(a.id.slice(1)) / 10, fail: failing(['r0', 'r3']), pick: (o) => o.length - 1 });
+    const log = await drive(s, 6, {
+      reward: (a) => Number(a.id.slice(1)) / 10,
+      fail: failing(['r0', 'r3']),
+      pick: (o) => o.length - 1,
+    });
     expect(log.actions).toHaveLength(6);
     for (const n of s.tree().nodes) {
       expect(n.pending).toBe(0);
       expect(n.visits).toBe(1 + n.rewards.length);
     }
     expect(s.tree().pendingPerLayer.every((x) => x === 0)).toBe(true);
-    expect(s.tree().nodes.flatMap((n) => n.failedPlays ?? []).sort()).toEqual(['r0', 'r3']);
+    expect(
+      s
+        .tree()
+        .nodes.flatMap((n) => n.failedPlays ?? [])
+        .sort(),
+    ).toEqual(['r0', 'r3']);
   });
 });
 
 describe('baselines', () => {
   test('PRS: the best of the first layer among its scored responses is refined', async () => {
     // N = 5: first layer r0 r1 (floor(5/2) = 2); r0 (the higher reward, had it been scored) fails.
-    const log = await drive(createPrsStrategy({ agent: 'A', budget: 5 }), 5, { reward: scripted({ r1: 0.2, r2: 1, r3: 1, r4: 1 }), fail: failing(['r0']) });
-    expect(log.batches.map((b) => b.map(show))).toEqual([['r0 A fresh', 'r1 A fresh'], ['r2 A refine r1', 'r3 A refine r1', 'r4 A refine r1']]);
+    const log = await drive(createPrsStrategy({ agent: 'A', budget: 5 }), 5, {
+      reward: scripted({ r1: 0.2, r2: 1, r3: 1, r4: 1 }),
+      fail: failing(['r0']),
+    });
+    expect(log.batches.map((b) => b.map(show))).toEqual([
+      ['r0 A fresh', 'r1 A fresh'],
+      ['r2 A refine r1', 'r3 A refine r1', 'r4 A refine r1'],
+    ]);
   });
 
   test('PRS: a first layer that failed entirely leaves nothing to refine: the second phase answers fresh', async () => {
-    const log = await drive(createPrsStrategy({ agent: 'A', budget: 4 }), 4, { reward: scripted({ r2: 1, r3: 2 }), fail: failing(['r0', 'r1']) });
-    expect(log.batches.map((b) => b.map(show))).toEqual([['r0 A fresh', 'r1 A fresh'], ['r2 A fresh', 'r3 A fresh']]);
+    const log = await drive(createPrsStrategy({ agent: 'A', budget: 4 }), 4, {
+      reward: scripted({ r2: 1, r3: 2 }),
+      fail: failing(['r0', 'r1']),
+    });
+    expect(log.batches.map((b) => b.map(show))).toEqual([
+      ['r0 A fresh', 'r1 A fresh'],
+      ['r2 A fresh', 'r3 A fresh'],
+    ]);
     expect(log.result.bestId).toBe('r3');
   });
 
@@ -156,14 +211,20 @@ describe('baselines', () => {
 
   test('MoA: an aggregate layer reads the scored responses of the layer before; none scored -> fresh', async () => {
     // K = 3, 3 layers, N = 9. Layer 1: r0 r1 r2 fresh, r1 fails -> layer 2 aggregates r0 r2.
-    const one = await drive(createMoaStrategy({ agents: ['A', 'B', 'C'], budget: 9, layers: 3 }), 9, { reward: () => 0.5, fail: failing(['r1']) });
+    const one = await drive(createMoaStrategy({ agents: ['A', 'B', 'C'], budget: 9, layers: 3 }), 9, {
+      reward: () => 0.5,
+      fail: failing(['r1']),
+    });
     expect(one.batches.map((b) => b.map(show))).toEqual([
       ['r0 A fresh', 'r1 B fresh', 'r2 C fresh'],
       ['r3 A aggregate r0 r2', 'r4 B aggregate r0 r2', 'r5 C aggregate r0 r2'],
       ['r6 A aggregate r3 r4 r5', 'r7 B aggregate r3 r4 r5', 'r8 C aggregate r3 r4 r5'],
     ]);
     // Layer 1 failed entirely: layer 2 answers fresh, layer 3 aggregates it.
-    const none = await drive(createMoaStrategy({ agents: ['A', 'B', 'C'], budget: 9, layers: 3 }), 9, { reward: () => 0.5, fail: failing(['r0', 'r1', 'r2']) });
+    const none = await drive(createMoaStrategy({ agents: ['A', 'B', 'C'], budget: 9, layers: 3 }), 9, {
+      reward: () => 0.5,
+      fail: failing(['r0', 'r1', 'r2']),
+    });
     expect(none.batches.map((b) => b.map(show))).toEqual([
       ['r0 A fresh', 'r1 B fresh', 'r2 C fresh'],
       ['r3 A fresh', 'r4 B fresh', 'r5 C fresh'],
@@ -223,7 +284,8 @@ describe('TOA+', () => {
 });
 
 test('replay: the trace and the outcomes, failed ones included, rebuild the same result', async () => {
-  const make = () => createToaStrategy({ agents: ['A', 'B', 'C'], budget: 8, alpha: 0.05, tau: 1, width: 'third', parallelPlays: 2 });
+  const make = () =>
+    createToaStrategy({ agents: ['A', 'B', 'C'], budget: 8, alpha: 0.05, tau: 1, width: 'third', parallelPlays: 2 });
   const opts = { reward: (a: { id: string }) => (Number(a.id.slice(1)) * 7) % 5, fail: failing(['r1', 'r4']) };
   const log = await drive(make(), 8, opts);
   expect(await replaySearch(make(), log.trace, (a) => scriptedOutcome(a, opts))).toEqual(log.result);
