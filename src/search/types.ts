@@ -153,7 +153,9 @@ export interface Strategy {
    * Never proposes more than the budget in total.
    */
   next(): Action[];
+  /** A scored or a failed outcome (a failed play is never read by a later action). */
   observe(outcome: Outcome): void;
+  /** The run; throws EveryPlayFailedError (./result.ts) when no play was scored. */
   result(): SearchResult;
 }
 
