@@ -345,6 +345,7 @@ export async function runInProcess(input: InProcessInput, acts: InProcessActivit
     },
     {
       onOutcome(action, o) {
+        if (o.failed) throw new Error(`bench: play ${action.id} failed: ${o.failed.message}`); // its plays throw instead
         calls.push({ actionId: action.id, agent: action.agent, ref: refs.get(action.id)!, promptTokens: o.promptTokens, completionTokens: o.completionTokens, reward: o.reward, preview: previews.get(action.id) });
       },
     },

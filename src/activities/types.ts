@@ -7,7 +7,7 @@ import type { AgentConfig, DatasetSpec, RewardSpec } from '../config/schema';
 import type { ComputeTotals } from '../common/compute';
 import type { PromptRecordHeader, PromptSummary } from '../common/records';
 import type { TraceStep } from '../search/driver';
-import type { Action } from '../search/types';
+import type { Action, PlayFailure } from '../search/types';
 import type { StoreSpec, TemplateRefs } from '../common/store';
 import type { DatasetFingerprint, ReusePolicy } from '../common/reuse';
 import type { DatasetCursor } from '../common/datasetCursor';
@@ -112,11 +112,14 @@ export interface WritePromptRecordInput {
   /** Store key of the prompt's play context (the plays' memos are named after it). */
   contextRef: string;
   /**
-   * The rewards as the search observed them, in trace order. Each play's generation facts are
-   * read from its memo in the store; the rewards come from the workflow, so a record never
-   * depends on a run-scoped memo (a reset workflow has a new run ID).
+   * The rewards as the search observed them, in trace order; null for a play that failed
+   * (onPlayFailure: continue). Each play's generation facts are read from its memo in the store;
+   * the rewards come from the workflow, so a record never depends on a run-scoped memo (a reset
+   * workflow has a new run ID).
    */
-  rewards: number[];
+  rewards: Array<number | null>;
+  /** Why each failed play failed, by action id (absent when none did). */
+  failures?: Record<string, PlayFailure>;
 }
 
 /** Finished jobs a dataset page found on disk, summed (the sweep needs no more of them). */

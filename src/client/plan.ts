@@ -134,6 +134,7 @@ export async function buildPlan(
     maxRunningPrompts: config.maxRunningPrompts,
     maxPlaysInFlightPerPrompt: config.maxPlaysInFlightPerPrompt,
     pauseAfterFailuresInARow: config.pauseAfterFailuresInARow,
+    onPlayFailure: config.onPlayFailure,
     failuresFile: locations.failuresFile,
     retry: config.retry,
     ...(pre.dataset ? { datasetFingerprint: pre.dataset.fingerprint } : {}),

@@ -69,6 +69,7 @@ export async function runOne(client: Client, opts: RunOneOptions, onStarted?: (w
     templates,
     recordsDir: path.join(locations.outputDir, 'single-runs', 'records'),
     retry: config.retry,
+    onPlayFailure: config.onPlayFailure,
   };
   const handle = await client.workflow.start(promptSearch, {
     workflowId,

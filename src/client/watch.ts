@@ -43,8 +43,16 @@ export function describeProgress(p: SweepProgress, rates?: { genPerSec: number; 
   if (p.compute.costUsd > 0) parts.push(`$${p.compute.costUsd.toFixed(4)}`);
   const errors = Object.entries(p.errorsByType).filter(([, n]) => n > 0);
   if (errors.length > 0) parts.push(`errors: ${errors.map(([k, n]) => `${k}×${n}`).join(', ')}`);
+  if (p.failedPlays) parts.push(`${p.failedPlays} failed plays in completed prompts: ${failedPlayTypes(p)}`);
   if (p.pauseReason) parts.push(p.pauseReason);
   return parts.join(' | ');
+}
+
+/** `BadRequest×2, MalformedResponse×1`: a sweep's failed plays by type. */
+export function failedPlayTypes(p: Pick<SweepProgress, 'failedPlaysByType'>): string {
+  return Object.entries(p.failedPlaysByType ?? {})
+    .map(([k, n]) => `${k}×${n}`)
+    .join(', ');
 }
 
 export async function watchSweep(poll: () => Promise<SweepProgress>, opts: WatchOptions = {}): Promise<SweepProgress> {

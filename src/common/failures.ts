@@ -65,6 +65,32 @@ export function failure(
   });
 }
 
+/**
+ * The failures a prompt survives when its sweep's `onPlayFailure` is `continue` (the default):
+ * non-retryable failures that concern one play's content, so other plays of the prompt can still
+ * succeed. The play is recorded as failed and the search goes on (docs/algorithm.md, "Failed
+ * plays"). Everything else still fails the prompt, because going on could not succeed and would
+ * only spend the budget: Unauthorized, MissingApiKey, ConfigError, NotAllowed, StoreError,
+ * MissingReference, DatasetError, and retryable failures whose retries ran out.
+ */
+export const PLAY_CONTENT_FAILURES = ['BadRequest', 'MalformedResponse', 'JudgeUnparseable'] as const;
+
+/**
+ * HTTP statuses that the classifier reports as BadRequest but that say the endpoint or model is
+ * wrong (404: wrong base URL or model name, 405, 501: not implemented), not the play's content:
+ * every play of that agent would fail the same way, so the prompt fails.
+ */
+export const MISCONFIGURED_ENDPOINT_STATUSES: readonly number[] = [404, 405, 501];
+
+/**
+ * True when a prompt survives this failure of one of its plays (under `onPlayFailure: continue`).
+ * `status` is the HTTP status the classifier attached to the failure's details, if any.
+ */
+export function isPlayContentFailure(type: string, status?: number): boolean {
+  if (!(PLAY_CONTENT_FAILURES as readonly string[]).includes(type)) return false;
+  return !(type === 'BadRequest' && status !== undefined && MISCONFIGURED_ENDPOINT_STATUSES.includes(status));
+}
+
 /** The type and message of a failure, for progress and records. */
 export function failureOf(err: unknown): { type: string; message: string } {
   type Link = { cause?: unknown; type?: string; message?: string; name?: string } | undefined;

@@ -1,5 +1,5 @@
 /** The record each finished prompt writes (one JSON file per prompt workflow), and its summary. */
-import type { ResponseRecord, SearchResult } from '../search/types';
+import type { FailedPlayRecord, ResponseRecord, SearchResult } from '../search/types';
 import type { ComputeTotals } from './compute';
 import { methodLabelOf, type MethodSpec } from '../search/methods';
 import type { RecordDigests } from './reuse';
@@ -14,6 +14,20 @@ export interface RecordedResponse extends ResponseRecord {
   text?: string;
   preview: string;
   latencyMs: number;
+}
+
+/** A failed play as the record keeps it (docs/result-format.md, `failedPlays`). */
+export interface RecordedFailedPlay extends FailedPlayRecord {
+  /**
+   * Tokens of its generation: when the generation succeeded and the reward failed, they were
+   * paid and count in `compute`; 0 when the generation itself failed.
+   */
+  promptTokens: number;
+  completionTokens: number;
+  /** Store key (sha256) of the generated text, when the generation succeeded. */
+  ref?: string;
+  /** The generated text itself (paid for, kept in the record like the responses'), when the generation succeeded. */
+  text?: string;
 }
 
 export interface PromptRecordHeader {
@@ -40,7 +54,7 @@ export interface PromptRecordHeader {
 
 /** One file per finished prompt: documented in docs/result-format.md. */
 export interface PromptRecord extends PromptRecordHeader {
-  result: Omit<SearchResult, 'responses'> & { responses: RecordedResponse[] };
+  result: Omit<SearchResult, 'responses' | 'failedPlays'> & { responses: RecordedResponse[]; failedPlays?: RecordedFailedPlay[] };
   compute: ComputeTotals;
   /** Text of the best response (also in every response since 0.2; kept for readers of 0.1 records). */
   bestText: string;
@@ -62,7 +76,12 @@ export interface PromptSummary {
   bestReward: number;
   bestAgent: string;
   bestRef: string;
+  /** Scored responses (failed plays not included). */
   generations: number;
+  /** Plays that failed (onPlayFailure: continue); absent in summaries of earlier releases (none). */
+  failedPlays?: number;
+  /** The failed plays by failure type; absent when none failed. */
+  failedPlaysByType?: Record<string, number>;
   compute: ComputeTotals;
   recordPath: string;
 }
@@ -70,6 +89,9 @@ export interface PromptSummary {
 /** The summary of a finished prompt, derived from its record (used live and when reusing records). */
 export function summaryOf(record: PromptRecord, recordPath: string): PromptSummary {
   const best = record.result.responses.find((r) => r.id === record.result.bestId);
+  const failed = record.result.failedPlays ?? [];
+  const byType: Record<string, number> = {};
+  for (const f of failed) byType[f.error.type] = (byType[f.error.type] ?? 0) + 1;
   return {
     workflowId: record.workflowId,
     promptId: record.promptId,
@@ -80,6 +102,8 @@ export function summaryOf(record: PromptRecord, recordPath: string): PromptSumma
     bestAgent: best?.agent ?? '',
     bestRef: best?.ref ?? '',
     generations: record.result.responses.length,
+    failedPlays: failed.length,
+    ...(failed.length > 0 ? { failedPlaysByType: byType } : {}),
     compute: record.compute,
     recordPath,
   };

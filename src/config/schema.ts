@@ -97,6 +97,12 @@ export const sweepSchema = z
       .min(0)
       .default(20)
       .describe('Circuit breaker: the sweep pauses itself, with the reason, after this many prompts in a row failed with the same failure type (0: never)'),
+    onPlayFailure: z
+      .enum(['continue', 'fail-prompt'])
+      .default('continue')
+      .describe(
+        'A play that fails for its own content (BadRequest such as a refine prompt too long for the model, MalformedResponse, JudgeUnparseable): `continue` records it as failed (counted, never a parent or the best) and goes on; `fail-prompt` fails the prompt',
+      ),
     retry: z
       .object({
         maxAttempts: z.number().int().positive().default(12).describe('Attempts per call, the first included'),
@@ -142,3 +148,4 @@ export type AgentConfig = z.infer<typeof agentSchema>;
 export type DatasetSpec = z.infer<typeof datasetSchema>;
 export type TemplatesSpec = z.infer<typeof templatesSchema>;
 export type SweepConfig = z.infer<typeof sweepSchema>;
+export type OnPlayFailure = SweepConfig['onPlayFailure'];

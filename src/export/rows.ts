@@ -107,6 +107,7 @@ export const COLUMNS: Record<ExportFormat, ColumnDef[]> = {
                 layer: 'int',
                 reward: 'double',
                 normalizedReward: 'double',
+                failedPlays: { list: 'string' },
               },
             },
           },
@@ -114,7 +115,7 @@ export const COLUMNS: Record<ExportFormat, ColumnDef[]> = {
         },
       },
       description:
-        'The TOA tree as in docs/result-format.md: nodes (root / model / response, visits, backed-up rewards, value) and [parent, child] edges',
+        'The TOA tree as in docs/result-format.md: nodes (root / model / response, visits, backed-up rewards, value, failed plays of model nodes) and [parent, child] edges',
     },
   ],
 };
@@ -234,6 +235,8 @@ export async function treeRow(r: LoadedRecord, texts: TextCache): Promise<Row | 
     best_id: r.result.bestId,
     best_reward: r.result.bestReward,
     num_nodes: tree.nodes.length,
-    tree: { nodes: tree.nodes, edges: tree.edges },
+    // failedPlays: [] rather than absent, so Parquet (where a null nested list reads back as
+    // missing) and JSONL rows stay the same.
+    tree: { nodes: tree.nodes.map((n) => ({ ...n, failedPlays: n.failedPlays ?? [] })), edges: tree.edges },
   };
 }

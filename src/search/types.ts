@@ -29,14 +29,36 @@ export interface Action {
   inputs: string[];
 }
 
+/** Why a play failed: a failure type of src/common/failures.ts and its one-line message. */
+export interface PlayFailure {
+  type: string;
+  message: string;
+}
+
 /** What happened when an action ran: generation + reward scoring. */
-export interface Outcome {
+export interface ScoredOutcome {
   actionId: string;
   /** Raw reward from the reward model, scored against the original prompt. */
   reward: number;
   promptTokens: number;
   completionTokens: number;
+  failed?: undefined;
 }
+
+/**
+ * A play that failed in a way that concerns only its own content (a 400 for a refine prompt too
+ * long for the model, an unparseable judge answer), when the sweep's `onPlayFailure` is
+ * `continue`. It was issued and may have been paid, so it counts against the budget like any
+ * play; it produced no response, so it is never an input, a parent or the best (docs/algorithm.md,
+ * "Failed plays").
+ */
+export interface FailedOutcome {
+  actionId: string;
+  failed: PlayFailure;
+  reward?: undefined;
+}
+
+export type Outcome = ScoredOutcome | FailedOutcome;
 
 /** One response in a result, for every method. */
 export interface ResponseRecord {
@@ -45,13 +67,28 @@ export interface ResponseRecord {
   agent: string;
   kind: ActionKind;
   inputs: string[];
-  /** Order of observation, 0-based: the n-th response scored. */
+  /**
+   * Order of observation, 0-based, counted over every play: the n-th play observed. Without
+   * failed plays that is the n-th response scored; failed plays take their places in the count.
+   */
   order: number;
   reward: number;
   /** sigmoid(reward / tau) where the method uses it (TOA), else absent. */
   normalizedReward?: number;
   promptTokens: number;
   completionTokens: number;
+}
+
+/** A play that failed (see FailedOutcome): listed in `result.failedPlays`, never in `responses`. */
+export interface FailedPlayRecord {
+  /** The action id; no response carries it. */
+  id: string;
+  agent: string;
+  kind: ActionKind;
+  inputs: string[];
+  /** Position in the order of observation, counted over every play (scored and failed). */
+  order: number;
+  error: PlayFailure;
 }
 
 /** A TOA tree node in the documented JSON form (see docs/result-format.md). */
@@ -73,6 +110,8 @@ export interface TreeNodeJson {
   /** Response nodes: raw reward and sigmoid(reward / tau). */
   reward?: number;
   normalizedReward?: number;
+  /** Model nodes: ids of the plays of this node that failed (each backed up as normalised reward 0); absent when none. */
+  failedPlays?: string[];
 }
 
 export interface TreeJson {
@@ -81,7 +120,11 @@ export interface TreeJson {
   edges: Array<[string, string]>;
 }
 
-/** Best-so-far after each generation, for methods whose prefix equals a smaller-budget run. */
+/**
+ * Best-so-far after each generation, for methods whose prefix equals a smaller-budget run. A
+ * failed play counts as a generation and leaves the best as it was; there are no points before
+ * the first scored response (there is no best yet), so a curve may start after generation 1.
+ */
 export interface AnytimePoint {
   generations: number;
   bestReward: number;
@@ -90,7 +133,10 @@ export interface AnytimePoint {
 export interface SearchResult {
   method: string;
   budget: number;
+  /** Every scored response, in observation order (failed plays are in `failedPlays`). */
   responses: ResponseRecord[];
+  /** Plays that failed (onPlayFailure: continue), in observation order; absent when none did. */
+  failedPlays?: FailedPlayRecord[];
   /** Id of the argmax raw-reward response (first in order on ties). */
   bestId: string;
   bestReward: number;
@@ -107,7 +153,9 @@ export interface Strategy {
    * Never proposes more than the budget in total.
    */
   next(): Action[];
+  /** A scored or a failed outcome (a failed play is never read by a later action). */
   observe(outcome: Outcome): void;
+  /** The run; throws EveryPlayFailedError (./result.ts) when no play was scored. */
   result(): SearchResult;
 }
 

@@ -5,6 +5,8 @@
  * and the workflow only moves small references around (texts stay in the response store).
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   defineSignal,
@@ -20,9 +22,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AgentQueueActivities, MainQueueActivities } from '../activities';
-import type { AgentConfig, MethodSpec, RewardSpec } from '../config/schema';
+import type { AgentConfig, MethodSpec, OnPlayFailure, RewardSpec } from '../config/schema';
 import type { CallRecord } from '../common/compute';
-import { failureOf } from '../common/failures';
+import { failure, failureOf, isPlayContentFailure, type FailureType } from '../common/failures';
 import { recordHeaderOf, type PromptSummary } from '../common/records';
 import { toRetryPolicy, type RetrySpec } from '../common/retry';
 import { searchAttributeUpdates, ToaSearchAttributes } from '../common/searchAttributes';
@@ -32,7 +34,8 @@ import { playAttemptSeconds } from '../common/timeouts';
 import { runSearch } from '../search/driver';
 import { createStrategy, methodLabelOf } from '../search/methods';
 import { promptSearchSeed } from '../search/prng';
-import type { Action } from '../search/types';
+import { EveryPlayFailedError } from '../search/result';
+import type { Action, Outcome, PlayFailure } from '../search/types';
 import { childDoneSignal } from './signals';
 
 export interface PromptSearchInput {
@@ -57,7 +60,17 @@ export interface PromptSearchInput {
    * this many plays. Unset (executions started before it existed): no cap.
    */
   maxPlaysInFlight?: number;
+  /**
+   * A play that fails for its own content (src/common/failures.ts, PLAY_CONTENT_FAILURES):
+   * `continue` records it as failed and the search goes on; `fail-prompt` fails the prompt. Unset
+   * (executions started before it existed, and `toa run` inputs of that time): `fail-prompt`, the
+   * behaviour they were started with. No command changes between the two, so no patch is needed.
+   */
+  onPlayFailure?: OnPlayFailure;
 }
+
+/** Characters of a failed play's message kept in history and the record. */
+const FAILED_PLAY_MESSAGE_CHARS = 500;
 
 /**
  * Patch history (Temporal's patching lifecycle, https://docs.temporal.io/develop/typescript/versioning):
@@ -123,29 +136,37 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
 
   const refs = new Map<string, string>();
   const calls: Array<Pick<CallRecord, 'agent' | 'promptTokens' | 'completionTokens' | 'reward'>> = [];
+  /** Every observed play's reward in observation order, null for a failed play (the record writer's input). */
+  const observedRewards: Array<number | null> = [];
+  /** Failed plays (onPlayFailure: continue), by action id. */
+  const failures: Record<string, PlayFailure> = {};
+  const failedByType: Record<string, number> = {};
   let paused = false;
   let best: { reward: number; agent: string } | undefined;
 
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
 
+  const failedCount = () => observedRewards.length - calls.length;
   const describe = () =>
-    `${label} b${input.budget}: play ${calls.length}/${input.budget}` +
+    `${label} b${input.budget}: play ${observedRewards.length}/${input.budget}` +
+    (failedCount() > 0 ? ` (${failedCount()} failed: ${Object.entries(failedByType).map(([t, n]) => `${t}×${n}`).join(', ')})` : '') +
     (best ? `, best ${best.reward.toFixed(3)} from ${best.agent}` : '') +
     (paused ? ' (paused)' : '');
 
   /**
-   * Search attributes for the UI. Throttled: the first outcome, then at most every
-   * PROGRESS_EVERY_MS of workflow time (Date.now() is the workflow task's time: deterministic).
-   * Before the patch: on improvement, or every tenth of the budget.
+   * Search attributes for the UI (generations = plays made, failed ones included). Throttled: the
+   * first outcome, then at most every PROGRESS_EVERY_MS of workflow time (Date.now() is the
+   * workflow task's time: deterministic). Before the patch: on improvement, or every tenth of the budget.
    */
   let upserted: { generations: number; bestReward: number | null; at: number } = { generations: 0, bestReward: null, at: -Infinity };
   function upsertProgress(): void {
     const bestReward = best?.reward ?? null;
-    if (bestReward === upserted.bestReward && calls.length === upserted.generations) return;
-    if (throttleUpserts ? Date.now() - upserted.at < PROGRESS_EVERY_MS : bestReward === upserted.bestReward && calls.length - upserted.generations < Math.max(1, Math.ceil(input.budget / 10))) return;
-    upserted = { generations: calls.length, bestReward, at: Date.now() };
-    upsertSearchAttributes(searchAttributeUpdates({ generations: calls.length, bestReward }));
+    const plays = observedRewards.length;
+    if (bestReward === upserted.bestReward && plays === upserted.generations) return;
+    if (throttleUpserts ? Date.now() - upserted.at < PROGRESS_EVERY_MS : bestReward === upserted.bestReward && plays - upserted.generations < Math.max(1, Math.ceil(input.budget / 10))) return;
+    upserted = { generations: plays, bestReward, at: Date.now() };
+    upsertSearchAttributes(searchAttributeUpdates({ generations: plays, bestReward }));
   }
 
   // Sweeps and `toa run` start prompts with `running` already set; others get it here.
@@ -169,10 +190,17 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
         seed: input.seed,
       },
     });
-    const play = async (action: Action) => {
-      const out = await agentQueues.get(action.agent)!.play.executeWithOptions({ summary: summaryOf(action) }, [
-        { store: input.store, contextRef, action, inputRefs: action.inputs.map((id) => refs.get(id)!) },
-      ]);
+    const play = async (action: Action): Promise<Outcome> => {
+      let out;
+      try {
+        out = await agentQueues.get(action.agent)!.play.executeWithOptions({ summary: summaryOf(action) }, [
+          { store: input.store, contextRef, action, inputRefs: action.inputs.map((id) => refs.get(id)!) },
+        ]);
+      } catch (err) {
+        const failed = input.onPlayFailure === 'continue' ? survivedFailure(err) : undefined;
+        if (!failed) throw err;
+        return { actionId: action.id, failed };
+      }
       refs.set(action.id, out.ref);
       return { actionId: action.id, reward: out.reward, promptTokens: out.promptTokens, completionTokens: out.completionTokens };
     };
@@ -187,13 +215,24 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
         upsertSearchAttributes(searchAttributeUpdates({ status: 'running' }));
       },
       onOutcome(action, outcome) {
-        calls.push({ agent: action.agent, promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens, reward: outcome.reward });
-        if (!best || outcome.reward > best.reward) best = { reward: outcome.reward, agent: action.agent };
+        if (outcome.failed) {
+          observedRewards.push(null);
+          failures[action.id] = outcome.failed;
+          failedByType[outcome.failed.type] = (failedByType[outcome.failed.type] ?? 0) + 1;
+        } else {
+          observedRewards.push(outcome.reward);
+          calls.push({ agent: action.agent, promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens, reward: outcome.reward });
+          if (!best || outcome.reward > best.reward) best = { reward: outcome.reward, agent: action.agent };
+        }
         setCurrentDetails(describe());
       },
       afterWake: upsertProgress,
     });
-  } catch (err) {
+  } catch (caught) {
+    // No play was scored (each failed in a way the prompt survives): the prompt fails with the
+    // most frequent failure type, as an application failure (any other error would only fail the
+    // workflow task, and retry it forever).
+    const err = caught instanceof EveryPlayFailedError ? failure(caught.type as FailureType, caught.message) : caught;
     // Before 'report-on-every-end', a cancelled child sent nothing (the signal was refused in
     // the cancelled scope): such histories must replay without the report.
     if (isCancellation(err) && !patched(REPORT_ON_EVERY_END)) {
@@ -216,7 +255,8 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
       agents: input.agents,
       trace: run.trace,
       contextRef,
-      rewards: calls.map((c) => c.reward),
+      rewards: observedRewards,
+      ...(failedCount() > 0 ? { failures } : {}),
     }));
   } catch (err) {
     // Before 'report-on-every-end' this end was silent (the sweep never heard of the prompt).
@@ -226,7 +266,7 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
     }
     throw err;
   }
-  upsertSearchAttributes(searchAttributeUpdates({ status: 'completed', generations: summary.generations, bestReward: summary.bestReward }));
+  upsertSearchAttributes(searchAttributeUpdates({ status: 'completed', generations: observedRewards.length, bestReward: summary.bestReward }));
   setCurrentDetails(`${describe()} (done)`);
   await reportToParent({ ok: true, summary });
   return summary;
@@ -235,6 +275,20 @@ export async function promptSearch(input: PromptSearchInput): Promise<PromptSumm
 /** A cancellation reads as `Cancelled` in the sweep's failures (and `toa sweep retry` re-runs it). */
 function endOf(err: unknown): { type: string; message: string } {
   return isCancellation(err) ? { type: 'Cancelled', message: 'the prompt workflow was cancelled' } : failureOf(err);
+}
+
+/**
+ * The failure of a play that its prompt survives under `onPlayFailure: continue`: the activity
+ * failed, non-retryably, for its own content (isPlayContentFailure). Anything else (a cancelled
+ * play, retries that ran out, a timeout, misconfiguration) is undefined: the prompt fails.
+ */
+function survivedFailure(err: unknown): PlayFailure | undefined {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return undefined;
+  const cause = err.cause;
+  const status = (cause.details?.[0] as { status?: unknown } | undefined)?.status;
+  if (!cause.type || !isPlayContentFailure(cause.type, typeof status === 'number' ? status : undefined)) return undefined;
+  const message = cause.message.length <= FAILED_PLAY_MESSAGE_CHARS ? cause.message : `${cause.message.slice(0, FAILED_PLAY_MESSAGE_CHARS - 1)}…`;
+  return { type: cause.type, message };
 }
 
 /** Per-play summaries make the UI's event list readable ("r7: agent2 refines r3"). */

@@ -177,6 +177,7 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
     const p = progressOf(sweepId, plan, state, false);
     setCurrentDetails(
       `${p.done + p.reused} done, ${p.running} running, ${p.failed} failed; ` +
+        (state.failedPlays > 0 ? `${state.failedPlays} failed plays in completed prompts; ` : '') +
         `${p.compute.generations} generations, ${p.compute.promptTokens + p.compute.completionTokens} tokens` +
         (state.paused ? (state.pauseReason ? ` (${state.pauseReason})` : ' (paused)') : ''),
     );
@@ -280,6 +281,7 @@ export async function sweep(input: SweepInput): Promise<SweepProgress> {
       recordsDir: plan.recordsDir,
       retry: plan.retry,
       ...(plan.maxPlaysInFlightPerPrompt === undefined ? {} : { maxPlaysInFlight: plan.maxPlaysInFlightPerPrompt }),
+      ...(plan.onPlayFailure === undefined ? {} : { onPlayFailure: plan.onPlayFailure }),
     };
     state.running[job.workflowId] = job;
     live.add(job.workflowId);

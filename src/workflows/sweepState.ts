@@ -2,7 +2,7 @@
  * The sweep's bookkeeping as plain data: carried across continue-as-new, returned by the
  * progress query, and updated by pure functions (no Temporal imports) so it is unit-testable.
  */
-import type { AgentConfig, DatasetSpec, MethodSpec, RewardSpec } from '../config/schema';
+import type { AgentConfig, DatasetSpec, MethodSpec, OnPlayFailure, RewardSpec } from '../config/schema';
 import type { StoreSpec, TemplateRefs } from '../common/store';
 import { emptyCompute, mergeCompute, type ComputeTotals } from '../common/compute';
 import type { PromptSummary } from '../common/records';
@@ -44,6 +44,12 @@ export interface SweepPlan {
    * unset: never.
    */
   pauseAfterFailuresInARow?: number;
+  /**
+   * What a play that fails for its own content does to its prompt (the sweep file's
+   * `onPlayFailure`): `continue` records it as failed and goes on. Absent in plans of earlier
+   * releases: the prompt fails, as it did then.
+   */
+  onPlayFailure?: OnPlayFailure;
   /**
    * How often the sweep asks Temporal about children it has no live handle on (started by an
    * earlier run, before a continue-as-new or by an earlier execution of the sweep), so one that
@@ -133,6 +139,12 @@ export interface SweepState {
   pauseReason: string | null;
   /** A retry was asked for (signal); the loop re-queues, between its own steps. */
   retryRequested: boolean;
+  /**
+   * Failed plays (onPlayFailure: continue) of the prompts this sweep ran to completion, in total
+   * and by failure type (reused records not counted: their failed plays are in them).
+   */
+  failedPlays: number;
+  failedPlaysByType: Record<string, number>;
 }
 
 export interface SweepProgress {
@@ -155,6 +167,12 @@ export interface SweepProgress {
   datasetProblemCount: number;
   /** Set when the sweep paused itself (circuit breaker): why. */
   pauseReason?: string;
+  /**
+   * Plays that failed in prompts that completed anyway (onPlayFailure: continue), in total and by
+   * failure type. Absent in the progress of sweeps run by earlier releases.
+   */
+  failedPlays?: number;
+  failedPlaysByType?: Record<string, number>;
 }
 
 /**
@@ -204,6 +222,8 @@ export function initialState(): SweepState {
     failureStreak: null,
     pauseReason: null,
     retryRequested: false,
+    failedPlays: 0,
+    failedPlaysByType: {},
   };
 }
 
@@ -221,6 +241,8 @@ export function restoreState(carried: Partial<SweepState> | undefined): SweepSta
   s.pauseReason ??= null;
   s.retryRequested ??= false;
   s.retiredRuns ??= {};
+  s.failedPlays ??= 0;
+  s.failedPlaysByType ??= {};
   return s;
 }
 
@@ -243,6 +265,8 @@ export function recordSuccess(state: SweepState, summary: PromptSummary, reused:
   else {
     state.done += 1;
     state.failureStreak = null;
+    state.failedPlays += summary.failedPlays ?? 0;
+    for (const [type, n] of Object.entries(summary.failedPlaysByType ?? {})) state.failedPlaysByType[type] = (state.failedPlaysByType[type] ?? 0) + n;
   }
   addToCell(state, summary.method, summary.budget, { count: 1, compute: summary.compute, sumBest: summary.bestReward, maxBest: summary.bestReward });
 }
@@ -385,5 +409,7 @@ export function progressOf(sweepId: string, plan: SweepPlan, state: SweepState, 
     datasetProblems: state.datasetProblems,
     datasetProblemCount: state.datasetProblemCount,
     ...(state.pauseReason && state.paused ? { pauseReason: state.pauseReason } : {}),
+    failedPlays: state.failedPlays,
+    failedPlaysByType: state.failedPlaysByType,
   };
 }

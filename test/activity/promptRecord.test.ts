@@ -65,7 +65,7 @@ async function searchPrompt(workflowId: string, promptId: string, budget: number
       refs.set(action.id, out.ref);
       return { actionId: action.id, reward: out.reward, promptTokens: out.promptTokens, completionTokens: out.completionTokens };
     },
-    { onOutcome: (_a, o) => void rewards.push(o.reward) },
+    { onOutcome: (_a, o) => void (o.failed === undefined && rewards.push(o.reward)) },
   );
   return {
     recordsDir: path.join(tmp.dir, 'records'),

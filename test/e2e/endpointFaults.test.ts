@@ -2,8 +2,9 @@
  * E2E: endpoint faults against real processes.
  *  A. 429 storms with Retry-After, 500s, hangs past the agent timeout and a malformed JSON body:
  *     the transient ones are retried (visible as activity attempt > 1 in prompt histories) and the
- *     sweep completes; the malformed answer fails its prompt at once (non-retryable by design) and
- *     `toa sweep retry` finishes it.
+ *     sweep completes; the malformed answer fails its prompt at once (non-retryable by design;
+ *     `onPlayFailure: fail-prompt`, since the default `continue` would record it as a failed play
+ *     and complete the prompt: test/workflow/playFailures.test.ts) and `toa sweep retry` finishes it.
  *  B. One agent's model always answers 500 (retry.maxAttempts 3): only its prompts fail, with
  *     the error in `toa sweep status --json`; after the endpoint is fixed, `toa sweep retry`
  *     finishes them and re-pays nothing for the other agent's finished prompts.
@@ -112,6 +113,7 @@ test('429 storm with Retry-After, 500s, hangs past the timeout, malformed JSON: 
     ],
     budgets: [4],
     maxRunningPrompts: 8,
+    onPlayFailure: 'fail-prompt',
   });
   worker = e.toa('faults-worker', ['worker', '-c', file]);
   await worker.waitFor(/worker ready/, 60000);

@@ -248,6 +248,7 @@ export interface SweepYamlOptions {
   maxRunningPrompts?: number;
   retry?: { maxAttempts: number; initialIntervalSeconds: number; maxIntervalSeconds: number };
   rewardTimeoutSeconds?: number;
+  onPlayFailure?: 'continue' | 'fail-prompt';
 }
 
 export interface AgentYaml {
@@ -290,6 +291,7 @@ export function writeSweep(dir: string, o: SweepYamlOptions, file = 'sweep.yaml'
     o.methods ?? `  - type: toa\n    parallelPlays: 2\n  - type: random\n    agent: ${agents[0].name}`,
     `budgets: [${(o.budgets ?? [4]).join(', ')}]`,
     `maxRunningPrompts: ${o.maxRunningPrompts ?? 16}`,
+    ...(o.onPlayFailure ? [`onPlayFailure: ${o.onPlayFailure}`] : []),
     'output: out',
     ...(o.retry
       ? [

@@ -113,7 +113,8 @@ async function runOne(
     previous = p;
     return p;
   });
-  const result = strategy.result();
+  const { failedPlays, ...result } = strategy.result();
+  if (failedPlays) throw new Error('fixture: no play of these fixtures fails');
   const responses: RecordedResponse[] = result.responses.map((r) => ({ ...r, ...meta.get(r.id)! }));
   const best = responses.find((r) => r.id === result.bestId)!;
   const workflowId = `fixture-sweep/${label}/b${budget}/s${seed}/${prompt.id}`;

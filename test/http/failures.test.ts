@@ -3,7 +3,7 @@
  * (src/common/failures.ts): every status, header and transport error maps to one type, and
  * nothing secret reaches a message (messages go to histories, logs and the UI).
  */
-import { NON_RETRYABLE_FAILURES, RETRYABLE_FAILURES, failure, isRetryableFailure } from '../../src/common/failures';
+import { NON_RETRYABLE_FAILURES, RETRYABLE_FAILURES, failure, isPlayContentFailure, isRetryableFailure } from '../../src/common/failures';
 import { NON_RETRYABLE_FAILURES as POLICY_LIST } from '../../src/common/failures';
 import { toRetryPolicy } from '../../src/common/retry';
 import { retryAfterMs, safeUrl, statusFailure, transportFailure, type CallSite } from '../../src/http/failures';
@@ -68,6 +68,26 @@ describe('the vocabulary', () => {
     expect(new Set(all).size).toBe(all.length);
     for (const t of RETRYABLE_FAILURES) expect(failure(t, 'x').nonRetryable).toBe(false);
     for (const t of NON_RETRYABLE_FAILURES) expect(failure(t, 'x').nonRetryable).toBe(true);
+  });
+
+  test('failures a prompt survives (onPlayFailure: continue): non-retryable, about the play\'s content; a 404/405/501 BadRequest is not', () => {
+    const survived = [...RETRYABLE_FAILURES, ...NON_RETRYABLE_FAILURES].filter((t) => isPlayContentFailure(t));
+    expect(survived).toEqual(['BadRequest', 'MalformedResponse', 'JudgeUnparseable']);
+    expect(survived.every((t) => !isRetryableFailure(t))).toBe(true);
+    const site: CallSite = { what: 'agent "a" (model m)', url: 'http://127.0.0.1:9/v1/chat/completions' };
+    const statusOf = (f: { details?: unknown[] | null }) => (f.details?.[0] as { status: number }).status;
+    for (const [code, kept] of [
+      [400, true],
+      [413, true],
+      [422, true],
+      [404, false],
+      [405, false],
+      [501, false],
+    ] as const) {
+      const f = statusFailure(site, code);
+      expect([f.type, isPlayContentFailure(f.type!, statusOf(f))]).toEqual(['BadRequest', kept]);
+    }
+    expect(isPlayContentFailure('Unauthorized', 401)).toBe(false);
   });
 
   test('the workflows\' retry policy lists exactly the non-retryable types (one list, no copy)', () => {

@@ -42,6 +42,17 @@ test('record histories', async () => {
       const history = await h.env.client.workflow.getHandle(id).fetchHistory();
       writeFileSync(path.join(OUT, `promptSearch-${name}.json`), JSON.stringify(temporal.api.history.v1.History.toObject(history as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String }), null, 1));
     }
+    // A play that fails for its own content under onPlayFailure: continue (issue 11 item 5):
+    // agent2's first request gets a 400; the prompt goes on and records the failed play.
+    h.openai.setFaults([{ kind: 'bad-request', model: 'fake-b', next: 1 }]);
+    await h.env.client.workflow.execute(promptSearch, {
+      workflowId: 'replay-failed-play',
+      taskQueue: MAIN_TASK_QUEUE,
+      args: [{ promptId: 'p1', promptRef: await h.putText('What is 6 times 7?'), method: methodSchema.parse({ type: 'toa', tau: 1, alpha: 0.1 }), budget: 6, seed: 3, agents, reward: h.rewardSpec, store: h.store, templates: {}, recordsDir: h.recordsDir, onPlayFailure: 'continue' }],
+    });
+    h.openai.setFaults([]);
+    await save('replay-failed-play', 'promptSearch-failed-play.json');
+
     const file = path.join(h.dir, 'd.jsonl');
     writeFileSync(file, ['{"id":"a","instruction":"one?"}', '{"id":"b","instruction":"two?"}', 'broken'].join('\n'));
     await h.env.client.workflow.execute(sweep, {

@@ -25,6 +25,7 @@ test('every workflow type has a recorded history, from this release and from the
   expect(files.sort()).toEqual(
     [
       'promptSearch-cancelled.json',
+      'promptSearch-failed-play.json',
       'promptSearch-moa-v0.1.json',
       'promptSearch-moa.json',
       'promptSearch-sequential-v0.1.json',
@@ -82,6 +83,29 @@ test('the sweep histories exercise each lifecycle patch; the previous release wr
     { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
     { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
     { id: REPORT_ON_EVERY_END, deprecated: false },
+  ]);
+});
+
+test('the failed-play history: a play failed with a 400, the prompt went on and handed the failure to its record', () => {
+  type Ev = {
+    eventType?: string;
+    activityTaskFailedEventAttributes?: { failure?: { applicationFailureInfo?: { type?: string } } };
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string }; input?: { payloads?: Array<{ data?: string }> } };
+  };
+  const events = JSON.parse(readFileSync(path.join(DIR, 'promptSearch-failed-play.json'), 'utf8')).events as Ev[];
+  expect(events.filter((e) => e.activityTaskFailedEventAttributes).map((e) => e.activityTaskFailedEventAttributes!.failure!.applicationFailureInfo!.type)).toEqual(['BadRequest']);
+  const writer = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'writePromptRecord')!;
+  const input = JSON.parse(Buffer.from(writer.activityTaskScheduledEventAttributes!.input!.payloads![0]!.data!, 'base64').toString()) as {
+    rewards: Array<number | null>;
+    failures: Record<string, { type: string }>;
+  };
+  expect(input.rewards.filter((r) => r === null)).toHaveLength(1);
+  expect(Object.values(input.failures).map((f) => f.type)).toEqual(['BadRequest']);
+  expect(events[events.length - 1]!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  // No new patch: the previous release's inputs carry no onPlayFailure, and take the old path.
+  expect(patches('promptSearch-failed-play.json')).toEqual([
+    { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
+    { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
   ]);
 });
 

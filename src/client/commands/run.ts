@@ -34,6 +34,11 @@ async function run(o: RunOptions): Promise<void> {
     const c = r.summary.compute;
     process.stdout.write(
       `\n[${r.summary.method}] best reward ${r.summary.bestReward} from ${r.summary.bestAgent} after ${r.summary.generations} generations ` +
+        (r.summary.failedPlays
+          ? `and ${r.summary.failedPlays} failed plays (${Object.entries(r.summary.failedPlaysByType ?? {})
+              .map(([t, n]) => `${t}×${n}`)
+              .join(', ')}) `
+          : '') +
         `(${c.promptTokens} prompt + ${c.completionTokens} completion tokens)\n` +
         `workflow ${r.workflowId}\n  UI: ${uiWorkflowUrl(toa, r.workflowId)}\n\n${r.bestText}\n`,
     );

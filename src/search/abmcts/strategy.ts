@@ -34,6 +34,11 @@
  * 0, 1) with `rewardRange` [lo, hi], default [0, 1]. Set it to the reward model's range (chrF:
  * [0, 100]). The best response is still the argmax of the raw reward, as for every method.
  *
+ * FAILED PLAYS (onPlayFailure: continue; the authors of TOA score a failed reward as 0 and go
+ * on): a failed play of agent a under node p scores 0, the bottom of [0, 1], everywhere the
+ * back-up above would put its score (a's global list, p's GEN arm, the ancestors' arms and CONT
+ * arms), but adds no node: there is no response to continue from.
+ *
  * One play at a time (TreeQuest's `step`): next() returns [] while the play is outstanding and
  * draws nothing then, so the random stream (createPrng(seed)) is a pure function of the
  * observations: deterministic and replay-safe.
@@ -167,21 +172,23 @@ export function createAbmctsStrategy(opts: AbmctsOptions): AbmctsStrategy {
     observe(outcome: Outcome): void {
       const action = record(ledger, outcome);
       const parent = expands[action.id]!;
-      const s = scoreOf(outcome.reward, opts.rewardRange);
-      const self = emptyStats();
-      addScore(self, s);
-      const index = nodes.length;
-      nodes.push({
-        id: action.id,
-        parent,
-        children: [],
-        agent: action.agent,
-        score: s,
-        self,
-        gen: emptyStats(),
-        cont: emptyStats(),
-      });
-      nodes[parent]!.children.push(index);
+      const s = outcome.failed ? 0 : scoreOf(outcome.reward, opts.rewardRange);
+      if (!outcome.failed) {
+        const self = emptyStats();
+        addScore(self, s);
+        const index = nodes.length;
+        nodes.push({
+          id: action.id,
+          parent,
+          children: [],
+          agent: action.agent,
+          score: s,
+          self,
+          gen: emptyStats(),
+          cont: emptyStats(),
+        });
+        nodes[parent]!.children.push(index);
+      }
       agentScores[action.agent]!.push(s);
       addScore(agentStats[action.agent]!, s);
       addScore(nodes[parent]!.gen, s);

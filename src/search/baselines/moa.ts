@@ -7,9 +7,13 @@
  *
  * A layer is issued as a whole (its agents run concurrently). Groups are independent, so they
  * run side by side: next() returns every layer whose previous layer (same group) is observed.
+ *
+ * Failed plays (onPlayFailure: continue): an aggregate layer reads the previous layer's scored
+ * responses only (configuration order kept); if every one of them failed, the layer answers
+ * fresh, and the group goes on from there.
  */
 import type { Action, Strategy } from '../types';
-import { isObserved, issue } from '../ledger';
+import { isObserved, isScored, issue } from '../ledger';
 import { chunkSizes, ledgerStrategy } from './common';
 
 export function createMoaStrategy(opts: { agents: string[]; budget: number; layers: number; method?: string }): Strategy {
@@ -25,10 +29,11 @@ export function createMoaStrategy(opts: { agents: string[]; budget: number; laye
       layerSizes.forEach((size, j) => {
         if (layerIds[j]!.length > 0) return;
         const firstOfGroup = j % opts.layers === 0;
-        const inputs = firstOfGroup ? [] : layerIds[j - 1]!;
-        if (!firstOfGroup && (inputs.length === 0 || !inputs.every((id) => isObserved(ledger, id)))) return;
+        const previous = firstOfGroup ? [] : layerIds[j - 1]!;
+        if (!firstOfGroup && (previous.length === 0 || !previous.every((id) => isObserved(ledger, id)))) return;
+        const inputs = previous.filter((id) => isScored(ledger, id));
         for (const agent of opts.agents.slice(0, size)) {
-          const action = issue(ledger, agent, firstOfGroup ? 'fresh' : 'aggregate', inputs);
+          const action = inputs.length === 0 ? issue(ledger, agent, 'fresh', []) : issue(ledger, agent, 'aggregate', inputs);
           layerIds[j]!.push(action.id);
           actions.push(action);
         }

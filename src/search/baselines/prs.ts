@@ -5,9 +5,13 @@
  *
  * N = 1 has no first layer to refine, so its single generation is fresh: the first layer has
  * max(1, floor(N/2)) samples, which only differs from floor(N/2) at N = 1.
+ *
+ * Failed plays (onPlayFailure: continue): the best is taken among the first layer's scored
+ * responses; if every one of them failed, there is nothing to refine and the second phase
+ * answers fresh.
  */
 import type { Strategy } from '../types';
-import { isObserved, issue, remaining } from '../ledger';
+import { isObserved, isScored, issue, remaining, rewardOf } from '../ledger';
 import { best } from '../result';
 import { ledgerStrategy } from './common';
 
@@ -28,8 +32,10 @@ export function createPrsStrategy(opts: { agent: string; budget: number; method?
       }
       const layer1 = ledger.actions.slice(0, first);
       if (ledger.actions.length > first || !layer1.every((a) => isObserved(ledger, a.id))) return [];
-      const top = best(layer1.map((a) => ({ id: a.id, reward: ledger.outcomes[a.id]!.reward })));
-      while (remaining(ledger) > 0) actions.push(issue(ledger, opts.agent, 'refine', [top.id]));
+      const scored = layer1.filter((a) => isScored(ledger, a.id)).map((a) => ({ id: a.id, reward: rewardOf(ledger, a.id) }));
+      const top = scored.length > 0 ? best(scored) : undefined;
+      while (remaining(ledger) > 0)
+        actions.push(top ? issue(ledger, opts.agent, 'refine', [top.id]) : issue(ledger, opts.agent, 'fresh', []));
       return actions;
     },
   });

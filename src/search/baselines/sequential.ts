@@ -8,9 +8,14 @@
  * Rounds do not depend on each other, so they run side by side: next() returns the next step
  * of every round whose previous step has been observed. The responses are the same as running
  * rounds one after the other; only wall-clock time differs.
+ *
+ * Failed plays (onPlayFailure: continue): when a round's previous step failed, the next agent
+ * of the round answers fresh, starting the chain again. Refining an earlier response of the
+ * round instead would most likely fail the same way: the failures a prompt survives concern a
+ * play's content (e.g. a refine prompt too long for the model), and that input is part of it.
  */
 import type { Action, Strategy } from '../types';
-import { isObserved, issue } from '../ledger';
+import { isFailed, isObserved, issue } from '../ledger';
 import { createPrng, shuffle } from '../prng';
 import { chunkSizes, ledgerStrategy } from './common';
 
@@ -33,10 +38,11 @@ export function createSequentialStrategy(opts: { agents: string[]; budget: numbe
         if (ids.length >= order.length) return;
         const previous = ids[ids.length - 1];
         if (previous !== undefined && !isObserved(ledger, previous)) return;
+        const agent = order[ids.length]!;
         const action =
-          previous === undefined
-            ? issue(ledger, order[0]!, 'fresh', [])
-            : issue(ledger, order[ids.length]!, 'refine', [previous]);
+          previous === undefined || isFailed(ledger, previous)
+            ? issue(ledger, agent, 'fresh', [])
+            : issue(ledger, agent, 'refine', [previous]);
         ids.push(action.id);
         actions.push(action);
       });

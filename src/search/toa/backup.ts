@@ -26,6 +26,21 @@ export function backup(tree: ToaTree, model: number, responseId: string, reward:
 }
 
 /**
+ * A failed play of the model node (onPlayFailure: continue): no response node is added, and the
+ * floor of the normalised reward, 0, is backed up from the model node to the root like a reward
+ * (visits += 1, 0 appended), so UCT lowers the action that failed and the invariant
+ * visits == 1 + rewards.length holds. The layer's width counts only real responses.
+ */
+export function backupFailure(tree: ToaTree, model: number, actionId: string): void {
+  (tree.nodes[model]!.failedPlays ??= []).push(actionId);
+  for (let i = model; i >= 0; i = tree.nodes[i]!.parent) {
+    const node = tree.nodes[i]!;
+    node.visits += 1;
+    node.rewards.push(0);
+  }
+}
+
+/**
  * A play in flight along `path` (root ... model node): each node on it counts one pending
  * visit (scored as reward 0 by uct), and the model node's layer counts one pending response
  * towards the width cap, so concurrent plays neither pile onto one action nor overfill a layer.

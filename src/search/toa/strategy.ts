@@ -13,7 +13,7 @@
 import type { Action, Outcome, SearchResult, Strategy } from '../types';
 import { complete, createLedger, inFlight, issue, record, remaining, type Ledger } from '../ledger';
 import { buildResult } from '../result';
-import { addVirtualLoss, backup, normalizeReward, removeVirtualLoss } from './backup';
+import { addVirtualLoss, backup, backupFailure, normalizeReward, removeVirtualLoss } from './backup';
 import { select } from './select';
 import { createTree, toTreeJson, type ToaTree } from './tree';
 
@@ -87,7 +87,9 @@ export function createToaStrategy(opts: ToaOptions): ToaStrategy {
       const { path } = pending[action.id]!;
       delete pending[action.id];
       if (parallel > 1) removeVirtualLoss(tree, path);
-      backup(tree, path[path.length - 1]!, action.id, outcome.reward, normalize(outcome.reward));
+      const model = path[path.length - 1]!;
+      if (outcome.failed) backupFailure(tree, model, action.id);
+      else backup(tree, model, action.id, outcome.reward, normalize(outcome.reward));
     },
     result(): SearchResult {
       // With width 'third' or 'half' the width depends on N, so a prefix of a budget-N run is

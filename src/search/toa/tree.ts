@@ -19,6 +19,8 @@
  * Statistics: `visits` starts at 1 and `rewards` holds backed-up normalised rewards, so for
  * every node visits == 1 + rewards.length at all times (lazy fresh children copy both from a
  * node that satisfies it). `pending` is the virtual-loss count used only when parallelPlays > 1.
+ * A failed play adds no response node: its model node keeps its id in `failedPlays`, and a
+ * normalised reward of 0 (below every sigmoid) is backed up from that model node to the root.
  */
 import type { TreeJson, TreeNodeJson } from '../types';
 
@@ -45,6 +47,8 @@ export interface ToaNode {
   pending: number;
   /** Response nodes: the K lazy fresh children were added. */
   freshAdded?: boolean;
+  /** Model nodes: ids of this node's plays that failed (no response node; backed up as 0). */
+  failedPlays?: string[];
 }
 
 export interface ToaTree {
@@ -174,6 +178,7 @@ export function toTreeJson(tree: ToaTree): TreeJson {
     if (n.type === 'model') {
       j.agent = n.agent!;
       j.kind = n.kind!;
+      if (n.failedPlays?.length) j.failedPlays = n.failedPlays.slice();
     }
     if (n.type === 'response') {
       j.responseId = n.id;

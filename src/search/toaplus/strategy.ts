@@ -38,6 +38,12 @@
  *   τ² is floored at (1e-3 · (1 + spread of the rewards seen))², so identical rewards do not
  *   freeze the search. No normalisation to choose: the same rules on [0, 1] rewards and chrF.
  *
+ * FAILED PLAYS (onPlayFailure: continue): a failed play counts as the lowest reward observed in
+ * the prompt so far (its gain: that reward minus its best input's); a play that fails before any
+ * play was scored gets the first reward observed, when it arrives. No failed play is ever an
+ * input or the best. While nothing is scored, the step is `fresh` from the warm-up agent with
+ * the fewest fresh plays (configuration order on ties).
+ *
  * Deterministic: a pure function of the observations (and of the seed with 'thompson'); next()
  * decides only when it issues.
  */
@@ -98,21 +104,25 @@ export function createToaPlusStrategy(opts: ToaPlusOptions): ToaPlusStrategy {
   );
   const rewards: Record<string, number> = {};
   const authors: Record<string, string> = {};
+  /** Scored response ids, observation order. */
+  const scored: string[] = [];
+  /** Failed before any play was scored: they get the first reward observed. */
+  const unvalued: Action[] = [];
   let lowest = Infinity;
   let highest = -Infinity;
   const warmUp = opts.lead !== undefined ? [opts.lead] : opts.agents;
 
   /** The best response so far: highest raw reward, first observed on ties. */
   function bestId(): string {
-    let id = ledger.observed[0]!;
-    for (const r of ledger.observed) if (rewards[r]! > rewards[id]!) id = r;
+    let id = scored[0]!;
+    for (const r of scored) if (rewards[r]! > rewards[id]!) id = r;
     return id;
   }
 
   /** Aggregation inputs: each agent's best response (first observed on ties), highest first (then issue order), at most maxInputs. */
   function aggregationInputs(): string[] {
     const perAgent = new Map<string, string>();
-    for (const id of ledger.observed) {
+    for (const id of scored) {
       const cur = perAgent.get(authors[id]!);
       if (cur === undefined || rewards[id]! > rewards[cur]!) perAgent.set(authors[id]!, id);
     }
@@ -139,6 +149,10 @@ export function createToaPlusStrategy(opts: ToaPlusOptions): ToaPlusStrategy {
   function step(): Action {
     const unseen = warmUp.find((a) => !ledger.actions.some((x) => x.agent === a && x.kind === 'fresh'));
     if (unseen !== undefined) return issue(ledger, unseen, 'fresh', []);
+    if (scored.length === 0) {
+      const freshCount = (a: string) => ledger.actions.filter((x) => x.agent === a && x.kind === 'fresh').length;
+      return issue(ledger, warmUp[argmax(warmUp.map((a) => -freshCount(a)))]!, 'fresh', []);
+    }
     const prior = priors();
     const top = bestId();
     const B = rewards[top]!;
@@ -170,13 +184,22 @@ export function createToaPlusStrategy(opts: ToaPlusOptions): ToaPlusStrategy {
     },
     observe(outcome: Outcome): void {
       const action = record(ledger, outcome);
+      const base = action.inputs.length === 0 ? 0 : Math.max(...action.inputs.map((id) => rewards[id]!));
+      if (outcome.failed) {
+        // The floor: as bad as the worst response seen (inputs are scored responses, so a failed
+        // refine or aggregate always comes after one; a failed fresh play may not).
+        if (scored.length === 0) unvalued.push(action);
+        else observeArm(arms[action.agent]![action.kind], lowest - base);
+        return;
+      }
       const r = outcome.reward;
       rewards[action.id] = r;
       authors[action.id] = action.agent;
+      scored.push(action.id);
       lowest = Math.min(lowest, r);
       highest = Math.max(highest, r);
-      const base = action.inputs.length === 0 ? 0 : Math.max(...action.inputs.map((id) => rewards[id]!));
       observeArm(arms[action.agent]![action.kind], r - base);
+      for (const failed of unvalued.splice(0)) observeArm(arms[failed.agent]![failed.kind], lowest);
     },
     result(): SearchResult {
       return buildResult(ledger, { method: opts.method ?? 'toa-plus' });

@@ -4,11 +4,16 @@
  * Strategy contract as it goes.
  */
 import { runSearch } from '../../../src/search/driver';
-import type { Action, SearchResult, Strategy } from '../../../src/search/types';
+import type { Action, Outcome, SearchResult, Strategy } from '../../../src/search/types';
 
 export interface DriveOptions {
   /** Raw reward of an action (by id, or computed). */
   reward: (action: Action) => number;
+  /**
+   * The failure type of an action whose play fails (onPlayFailure: continue), or undefined when it
+   * is scored. A failed play is observed as a failed outcome; `reward` is not asked for it.
+   */
+  fail?: (action: Action) => string | undefined;
   /** Which outstanding action completes next (index into `outstanding`, issue order); default: the oldest. */
   pick?: (outstanding: readonly Action[]) => number;
   /** Safety net against a stalled strategy. */
@@ -24,6 +29,8 @@ export interface DriveLog {
   batches: Action[][];
   /** Action ids in observation order. */
   observed: string[];
+  /** Ids of the failed plays, observation order. */
+  failed: string[];
   result: SearchResult;
   /** Most actions outstanding at once. */
   maxInFlight: number;
@@ -37,6 +44,7 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
   const observed: string[] = [];
   const byId = new Map<string, Action>();
   const done = new Set<string>();
+  const failed: string[] = [];
   const pick = opts.pick ?? (() => 0);
   const maxSteps = opts.maxSteps ?? 100_000;
   let maxInFlight = 0;
@@ -52,6 +60,7 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
         if (byId.has(a.id)) throw new Error(`drive: duplicate action id ${a.id}`);
         for (const input of a.inputs) {
           if (!done.has(input)) throw new Error(`drive: ${a.id} reads ${input}, which has not been observed`);
+          if (failed.includes(input)) throw new Error(`drive: ${a.id} reads ${input}, a failed play`);
         }
         byId.set(a.id, a);
         actions.push(a);
@@ -63,6 +72,7 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
       strategy.observe(o);
       done.add(o.actionId);
       observed.push(o.actionId);
+      if (o.failed) failed.push(o.actionId);
     },
     result: () => strategy.result(),
   };
@@ -74,7 +84,7 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
     checked,
     (a) =>
       new Promise((resolve) => {
-        pending.push({ action: a, settle: () => resolve({ actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 }) });
+        pending.push({ action: a, settle: () => resolve(scriptedOutcome(a, opts)) });
       }),
     { maxInFlight: opts.maxInFlight },
   ).finally(() => (finished = true));
@@ -89,7 +99,19 @@ export async function drive(strategy: Strategy, budget: number, opts: DriveOptio
   }
   const { result, trace } = await running;
   if (strategy.next().length !== 0) throw new Error('drive: next() proposed actions after done()');
-  return { actions, batches, observed, result, maxInFlight, trace };
+  return { actions, batches, observed, failed, result, maxInFlight, trace };
+}
+
+/** The outcome `drive` observes for an action (also what a replay of its trace must be given). */
+export function scriptedOutcome(a: Action, opts: Pick<DriveOptions, 'reward' | 'fail'>): Outcome {
+  const type = opts.fail?.(a);
+  if (type !== undefined) return { actionId: a.id, failed: { type, message: `${a.id} failed (scripted)` } };
+  return { actionId: a.id, reward: opts.reward(a), promptTokens: 10, completionTokens: 20 };
+}
+
+/** Fails the scripted action ids with the given type (BadRequest by default). */
+export function failing(ids: string[], type = 'BadRequest'): (a: Action) => string | undefined {
+  return (a) => (ids.includes(a.id) ? type : undefined);
 }
 
 /** Rewards scripted by action id (r0, r1, ...); unscripted ids throw, so a test says everything. */

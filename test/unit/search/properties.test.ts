@@ -5,12 +5,13 @@
  */
 import fc from 'fast-check';
 import type { MethodSpec } from '../../../src/config/schema';
-import { createStrategy } from '../../../src/search';
+import { createStrategy, methodSchema } from '../../../src/search';
+import { replaySearch } from '../../../src/search/driver';
 import { createToaStrategy } from '../../../src/search/toa/strategy';
 import type { ToaTree } from '../../../src/search/toa/tree';
 import { createPrng } from '../../../src/search/prng';
 import type { Action } from '../../../src/search/types';
-import { drive } from './drive';
+import { drive, scriptedOutcome } from './drive';
 
 const AGENTS = ['a0', 'a1', 'a2', 'a3', 'a4'];
 
@@ -42,6 +43,11 @@ const caseArb = fc.record({
   orderSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   fifo: fc.boolean(),
 });
+
+/** Which plays fail, by action index: none, about one in ten or half of them; r0 never (so there is a result). */
+const failuresArb = fc
+  .tuple(fc.constantFrom(0, 1, 5), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 40, maxLength: 40 }))
+  .map(([tenths, draws]) => draws.map((d, i) => i > 0 && d < tenths));
 
 type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -96,17 +102,22 @@ function check(cond: boolean, msg: string): void {
 }
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-function checkTree(tree: ToaTree, observed: string[], n: number): void {
+function checkTree(tree: ToaTree, observed: string[], n: number, failed: readonly string[] = []): void {
   const pos = positions(observed);
   const nodes = tree.nodes;
   const responses = nodes.filter((x) => x.type === 'response');
-  check(responses.length === n, 'one response node per generation');
-  // Responses below each node (children are always created after their parent, so one
-  // reverse pass over creation order collects subtrees bottom-up).
-  const below: number[][] = nodes.map(() => []);
+  check(responses.length === n - failed.length, 'one response node per scored generation');
+  const failedInTree = nodes.flatMap((x) => x.failedPlays ?? []);
+  check(same([...failedInTree].sort().map((id) => pos.get(id)!), [...failed].sort().map((id) => pos.get(id)!)), 'every failed play on its model node');
+  check(nodes.every((x) => x.failedPlays === undefined || x.type === 'model'), 'failed plays only on model nodes');
+  // What was backed up below each node: its responses' normalised rewards and its failed plays'
+  // 0 (children are always created after their parent, so one reverse pass over creation order
+  // collects subtrees bottom-up).
+  // A failed play's 0 is backed up from its own model node, a response's reward from its parent.
+  const below: Array<Array<{ id: string; value: number }>> = nodes.map((x) => (x.failedPlays ?? []).map((id) => ({ id, value: 0 })));
   for (let i = nodes.length - 1; i > 0; i--) {
     const node = nodes[i]!;
-    const mine = node.type === 'response' ? [i] : [];
+    const mine = node.type === 'response' ? [{ id: node.id, value: node.normalizedReward! }] : [];
     below[node.parent]!.push(...mine, ...below[i]!);
   }
   const rootModels = nodes[0]!.children;
@@ -115,12 +126,12 @@ function checkTree(tree: ToaTree, observed: string[], n: number): void {
     // visits start at 1 and every appended reward came with one visit, copies included.
     check(node.visits === 1 + node.rewards.length, `${node.id}: visits ${node.visits} vs ${node.rewards.length} rewards`);
     const own = below[i]!.slice()
-      .sort((a, b) => pos.get(nodes[a]!.id)! - pos.get(nodes[b]!.id)!)
-      .map((j) => nodes[j]!.normalizedReward!);
+      .sort((a, b) => pos.get(a.id)! - pos.get(b.id)!)
+      .map((x) => x.value);
     const cut = node.rewards.length - own.length;
     check(cut >= 0, `${node.id}: fewer rewards than responses below`);
     // The tail of every node's reward list is exactly its subtree's responses, in observation order.
-    check(same(node.rewards.slice(cut), own), `${node.id}: rewards tail != subtree responses`);
+    check(same(node.rewards.slice(cut), own), `${node.id}: rewards tail != subtree responses and failed plays`);
     const prior = node.rewards.slice(0, cut);
     const lazyFresh = node.type === 'model' && node.kind === 'fresh' && nodes[node.parent]!.type === 'response';
     if (lazyFresh) {
@@ -142,7 +153,7 @@ function checkTree(tree: ToaTree, observed: string[], n: number): void {
   expect(tree.responsesPerLayer).toEqual(Array.from(perLayer, (x) => x ?? 0));
 }
 
-test('TOA: tree statistics are consistent (visits, rewards, copied priors, layers), for any P', async () => {
+test('TOA: tree statistics are consistent (visits, rewards, copied priors, layers, failed plays), for any P', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 5 }),
@@ -152,14 +163,17 @@ test('TOA: tree statistics are consistent (visits, rewards, copied priors, layer
       fc.constantFrom(0, 0.05, 1),
       fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 40, maxLength: 40 }),
       fc.integer({ min: 0, max: 1000 }),
-      async (k, n, p, width, alpha, rewards, orderSeed) => {
+      // Plays that fail (onPlayFailure: continue); r0 never does, so there is always a result.
+      failuresArb,
+      async (k, n, p, width, alpha, rewards, orderSeed, fails) => {
         const s = createToaStrategy({ agents: AGENTS.slice(0, k), budget: n, alpha, tau: 0.5, width, parallelPlays: p });
         const order = createPrng(orderSeed);
         const log = await drive(s, n, {
           reward: (a) => rewards[Number(a.id.slice(1))]!,
+          fail: (a) => (fails[Number(a.id.slice(1))] ? 'BadRequest' : undefined),
           pick: (o) => Math.floor(order.next() * o.length),
         });
-        checkTree(s.tree(), log.observed, n);
+        checkTree(s.tree(), log.observed, n, log.failed);
         const json = log.result.tree!;
         expect(json.nodes).toHaveLength(s.tree().nodes.length);
         expect(json.edges).toHaveLength(json.nodes.length - 1);
@@ -168,9 +182,9 @@ test('TOA: tree statistics are consistent (visits, rewards, copied priors, layer
         expect(json.edges.every(([a, b]) => ids.has(a) && ids.has(b))).toBe(true);
         // Refine actions refine the response their model node hangs under.
         const byId = new Map(s.tree().nodes.map((x) => [x.id, x]));
+        const failedOn = new Map(s.tree().nodes.flatMap((x, i) => (x.failedPlays ?? []).map((id) => [id, i] as const)));
         for (const a of log.actions) {
-          const resp = byId.get(a.id)!;
-          const model = s.tree().nodes[resp.parent]!;
+          const model = s.tree().nodes[failedOn.get(a.id) ?? byId.get(a.id)!.parent]!;
           expect(model.agent).toBe(a.agent);
           expect(model.kind).toBe(a.kind);
           expect(a.inputs).toEqual(a.kind === 'refine' ? [s.tree().nodes[model.parent]!.id] : []);
@@ -215,5 +229,62 @@ test('ensemble: any budget-b run is the first b generations of a budget-N run', 
       expect(counts).toEqual(agents.map((_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0)));
     }),
     { numRuns: 200 },
+  );
+});
+
+test('failed plays, every method: exactly N plays, none is read or best, orders and replay hold; all failed = a clear error', async () => {
+  const methods = fc.oneof(
+    methodArb,
+    fc.constant(methodSchema.parse({ type: 'abmcts' })),
+    fc.constant(methodSchema.parse({ type: 'abmcts', dist: 'beta' })),
+    fc.constant(methodSchema.parse({ type: 'toa-plus' })),
+    fc.constant(methodSchema.parse({ type: 'toa-plus', explore: 'thompson', levels: 'agent' })),
+  );
+  const fails = fc
+    .tuple(fc.constantFrom(1, 5, 10), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 40, maxLength: 40 }))
+    .map(([tenths, draws]) => draws.map((d) => d < tenths));
+  await fc.assert(
+    fc.asyncProperty(caseArb, methods, fails, async (c0, method, failed) => {
+      const c = { ...c0, method };
+      const agents = AGENTS.slice(0, c.k);
+      const order = createPrng(c.orderSeed);
+      const reward = (a: Action) => c.rewards[Number(a.id.slice(1))]!;
+      const fail = (a: Action) => (failed[Number(a.id.slice(1))] ? (Number(a.id.slice(1)) % 2 ? 'BadRequest' : 'MalformedResponse') : undefined);
+      const make = () => createStrategy(c.method, { agents, budget: c.n, seed: c.seed });
+      const opts = { reward, fail, pick: c.fifo ? () => 0 : (o: readonly Action[]) => Math.floor(order.next() * o.length) };
+      if (failed.slice(0, c.n).every(Boolean)) {
+        await expect(drive(make(), c.n, opts)).rejects.toThrow(/^every play failed: (MalformedResponse|BadRequest) ×\d+/);
+        return;
+      }
+      const log = await drive(make(), c.n, opts);
+      const r = log.result;
+      expect(log.actions.map((a) => a.id)).toEqual(Array.from({ length: c.n }, (_, i) => `r${i}`));
+      const failedIds = new Set(log.failed);
+      expect([...failedIds].sort()).toEqual(log.actions.filter((a) => fail(a)).map((a) => a.id).sort());
+      // No action reads a failed play (drive checks it as actions are issued, too).
+      for (const a of log.actions) expect(a.inputs.filter((i) => failedIds.has(i))).toEqual([]);
+      expect(r.responses.map((x) => x.id)).toEqual(log.observed.filter((id) => !failedIds.has(id)));
+      expect((r.failedPlays ?? []).map((x) => x.id)).toEqual(log.failed);
+      const orders = [...r.responses, ...(r.failedPlays ?? [])].map((x) => [x.id, x.order]);
+      expect(orders.sort((x, y) => (x[1] as number) - (y[1] as number))).toEqual(log.observed.map((id, i) => [id, i]));
+      for (const f of r.failedPlays ?? []) expect(f.error.type).toBe(fail(log.actions[Number(f.id.slice(1))]!));
+      const max = Math.max(...r.responses.map((x) => x.reward));
+      expect(failedIds.has(r.bestId)).toBe(false);
+      expect(r.bestReward).toBe(max);
+      expect(r.bestId).toBe(r.responses.find((x) => x.reward === max)!.id);
+      for (const a of log.actions) if (a.kind === 'aggregate') expect(a.inputs.length).toBeGreaterThanOrEqual(1);
+      if (r.anytime) {
+        // A failed play is a generation that leaves the best as it was; no point before the first reward.
+        let best = -Infinity;
+        const want = log.actions.flatMap((a, i) => {
+          if (!fail(a)) best = Math.max(best, reward(a));
+          return best > -Infinity ? [{ generations: i + 1, bestReward: best }] : [];
+        });
+        expect(r.anytime).toEqual(want);
+      }
+      // The record writer's replay rebuilds the same result from the trace and the outcomes.
+      expect(await replaySearch(make(), log.trace, (a) => scriptedOutcome(a, { reward, fail }))).toEqual(r);
+    }),
+    { numRuns: 400 },
   );
 });

@@ -32,6 +32,7 @@ import {
   type SweepPlan,
 } from '../../../src/workflows/sweepState';
 import { tmpDir } from '../../support';
+import { describeProgress } from '../../../src/client/watch';
 
 const plan = {
   name: 'unit',
@@ -283,4 +284,30 @@ test('status: running, paused, cancelled, completed, completed with failures', (
   s.cancelled = true;
   expect(progressOf('s', plan, s, true).status).toBe('cancelled');
   expect(progressOf('s', plan, s, false)).toMatchObject({ sweepId: 's', name: 'unit', jobsPerPrompt: 8, datasetDone: false });
+});
+
+test('failed plays of completed prompts: summed in total and by type, shown by status and watch; a state and summaries of the previous release count none', () => {
+  const withFailures = (failedPlaysByType: Record<string, number>): PromptSummary => ({
+    ...summary('toa', 4, 0.5),
+    failedPlays: Object.values(failedPlaysByType).reduce((a, b) => a + b, 0),
+    failedPlaysByType,
+  });
+  const old = initialState() as Partial<SweepState>;
+  delete old.failedPlays;
+  delete old.failedPlaysByType;
+  const s = restoreState(old);
+  recordSuccess(s, withFailures({ BadRequest: 2 }), false);
+  recordSuccess(s, withFailures({ BadRequest: 1, MalformedResponse: 1 }), false);
+  recordSuccess(s, summary('toa', 4, 0.5), false); // a summary of the previous release: no count
+  recordSuccess(s, withFailures({ JudgeUnparseable: 5 }), true); // reused: its failures are in its record
+  const p = progressOf('s', plan, s, true);
+  expect([p.status, p.done, p.failed, p.failedPlays, p.failedPlaysByType]).toEqual(['completed', 3, 0, 4, { BadRequest: 3, MalformedResponse: 1 }]);
+  expect(describeProgress(p)).toMatch(/ \| 4 failed plays in completed prompts: BadRequest×3, MalformedResponse×1$/);
+  // None: the line is as before.
+  expect(describeProgress(progressOf('s', plan, initialState(), true))).not.toMatch(/failed plays/);
+  // A progress from a sweep of the previous release has no counts at all.
+  const { failedPlays, failedPlaysByType, ...older } = p;
+  void failedPlays;
+  void failedPlaysByType;
+  expect(describeProgress(older)).not.toMatch(/failed plays/);
 });
