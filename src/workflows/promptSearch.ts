@@ -78,25 +78,25 @@ const FAILED_PLAY_MESSAGE_CHARS = 500;
  *   Deprecated: every execution since runs that path; the marker is still written so histories
  *   from before the deprecation replay. Remove the call once no execution started before this
  *   release can be running.
- * - 'per-prompt-search-seed': the strategy's seed is promptSearchSeed(seed, promptId), so prompts
- *   of one sweep draw independent random choices (sequential refinement's round orders);
- *   executions started before it keep the run's seed.
+ * - 'prompt-search-0.2': what changed in release 0.2, under one id (each patch id costs every
+ *   execution a marker and a TemporalChangeVersion upsert, so the release's changes share one):
+ *   the strategy's seed is promptSearchSeed(seed, promptId), so prompts of one sweep draw
+ *   independent random choices (sequential refinement's round orders; executions started before
+ *   keep the run's seed); progress search attributes (generations, best reward) are upserted on
+ *   the first outcome and then at most once every PROGRESS_EVERY_MS of workflow time (and at the
+ *   end), and the start's own `running` upsert is skipped when the starter already set it (each
+ *   upsert is a history event and a visibility write: before, about one per play).
  * - 'report-on-every-end': a child reports to its sweep however it ends: also when it is
  *   cancelled (the report runs in a non-cancellable scope) and when writing its record fails.
  *   Before it, both ended silently and the sweep counted the prompt as running forever. Only
  *   those two ends are guarded (success and search failures reported before, unchanged), so the
  *   marker appears only in histories that end one of those ways.
- * - 'progress-upserts-throttled': progress search attributes (generations, best reward) are
- *   upserted on the first outcome and then at most once every PROGRESS_EVERY_MS of workflow time
- *   (and at the end), and the start's own `running` upsert is skipped when the starter already set
- *   it: each upsert is a history event and a visibility write, which made about one per play.
  */
 export const ONE_ACTIVITY_PER_PLAY = 'one-activity-per-play';
-export const PER_PROMPT_SEARCH_SEED = 'per-prompt-search-seed';
+export const PROMPT_SEARCH_0_2 = 'prompt-search-0.2';
 export const REPORT_ON_EVERY_END = 'report-on-every-end';
-export const PROGRESS_UPSERTS_THROTTLED = 'progress-upserts-throttled';
 
-/** Least workflow time between two progress upserts (under PROGRESS_UPSERTS_THROTTLED). */
+/** Least workflow time between two progress upserts (under PROMPT_SEARCH_0_2). */
 export const PROGRESS_EVERY_MS = 2000;
 
 export const pauseSignal = defineSignal('pause');
@@ -104,8 +104,9 @@ export const resumeSignal = defineSignal('resume');
 
 export async function promptSearch(input: PromptSearchInput): Promise<PromptSummary> {
   deprecatePatch(ONE_ACTIVITY_PER_PLAY);
-  const searchSeed = patched(PER_PROMPT_SEARCH_SEED) ? promptSearchSeed(input.seed, input.promptId) : input.seed;
-  const throttleUpserts = patched(PROGRESS_UPSERTS_THROTTLED);
+  const release02 = patched(PROMPT_SEARCH_0_2);
+  const searchSeed = release02 ? promptSearchSeed(input.seed, input.promptId) : input.seed;
+  const throttleUpserts = release02;
   const label = methodLabelOf(input.method);
 
   const main = proxyActivities<MainQueueActivities>({

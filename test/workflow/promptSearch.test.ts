@@ -152,12 +152,12 @@ test('one activity per play: a failing reward is retried without re-paying the g
   expect(h.openai.stats.requests - before.gen).toBe(6);
   expect(h.reward.stats.requests - before.rm).toBe(6 + 3);
 
-  // The history: the patch markers (one-activity-per-play, deprecated; per-prompt-search-seed;
-  // progress-upserts-throttled), one context local activity, then exactly one `play` per play.
+  // The history: the patch markers (one-activity-per-play, deprecated; prompt-search-0.2), one
+  // context local activity, then exactly one `play` per play.
   const history = await h.env.client.workflow.getHandle('wf-reward-flaky').fetchHistory();
   const events = history.events ?? [];
   const markers = events.filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
-  expect(markers).toEqual(['core_patch', 'core_patch', 'core_patch', 'core_local_activity']);
+  expect(markers).toEqual(['core_patch', 'core_patch', 'core_local_activity']);
   const types = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
   expect(types).toEqual([...Array(6).fill('play'), 'writePromptRecord']);
   // Retried plays show their last failure (the reward's 500) on the attempt that succeeded.

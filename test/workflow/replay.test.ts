@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { workflowBundle } from '../../src/worker/run';
-import { ONE_ACTIVITY_PER_PLAY, PER_PROMPT_SEARCH_SEED, REPORT_ON_EVERY_END } from '../../src/workflows/promptSearch';
+import { ONE_ACTIVITY_PER_PLAY, PROMPT_SEARCH_0_2, REPORT_ON_EVERY_END } from '../../src/workflows/promptSearch';
 import { SWEEP_CANCEL_CHILDREN, SWEEP_FAILURES_FILE, SWEEP_RECONCILE_CHILDREN } from '../../src/workflows/sweep';
 import { sequentialRounds } from '../../src/search/baselines/sequential';
 import { promptSearchSeed } from '../../src/search/prng';
@@ -59,7 +59,7 @@ test.each(['toa', 'moa', 'sequential'])('promptSearch %s: the previous release w
   expect(activityTypes(`promptSearch-${m}.json`)).toEqual(new Set(['play', 'writePromptRecord']));
   expect(patches(`promptSearch-${m}.json`)).toEqual([
     { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
-    { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
+    { id: PROMPT_SEARCH_0_2, deprecated: false },
   ]);
 });
 
@@ -81,7 +81,7 @@ test('the sweep histories exercise each lifecycle patch; the previous release wr
   // A cancelled child reports its end (the signal its sweep, already closed, refuses).
   expect(patches('promptSearch-cancelled.json')).toEqual([
     { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
-    { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
+    { id: PROMPT_SEARCH_0_2, deprecated: false },
     { id: REPORT_ON_EVERY_END, deprecated: false },
   ]);
 });
@@ -105,7 +105,7 @@ test('the failed-play history: a play failed with a 400, the prompt went on and 
   // No new patch: the previous release's inputs carry no onPlayFailure, and take the old path.
   expect(patches('promptSearch-failed-play.json')).toEqual([
     { id: ONE_ACTIVITY_PER_PLAY, deprecated: true },
-    { id: PER_PROMPT_SEARCH_SEED, deprecated: false },
+    { id: PROMPT_SEARCH_0_2, deprecated: false },
   ]);
 });
 
@@ -115,10 +115,10 @@ test('dataset pages: the previous release read one summary per finished job, thi
     (JSON.parse(readFileSync(path.join(DIR, file), 'utf8')).events as Ev[])
       .map((e) => e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data)
       .filter((d): d is string => Boolean(d))
-      .map((d) => JSON.parse(Buffer.from(d, 'base64').toString()) as { reuse?: string; jobKeys?: string[] })
+      .map((d) => JSON.parse(Buffer.from(d, 'base64').toString()) as { report?: string; jobKeys?: string[] })
       .filter((i) => i.jobKeys);
-  expect(pageInputs('sweep-v0.1.json').map((i) => i.reuse)).toEqual([undefined]);
-  expect(pageInputs('sweep.json').map((i) => i.reuse)).toEqual(['totals']);
+  expect(pageInputs('sweep-v0.1.json').map((i) => i.report)).toEqual([undefined]);
+  expect(pageInputs('sweep.json').map((i) => i.report)).toEqual(['totals']);
 });
 
 test.each(files)('%s replays deterministically', async (file) => {
