@@ -96,27 +96,49 @@ export async function runSearch(
   hooks: DriverHooks = {},
 ): Promise<SearchRun> {
   const search = new TracedSearch(strategy);
-  const inFlight = new Map<string, Promise<void>>();
+  let inFlight = 0;
   /** Issued by the strategy, not started yet (beyond maxInFlight, or held). */
   const waiting: Action[] = [];
   const cap = Math.max(1, hooks.maxInFlight ?? Infinity);
+  /** Plays that failed, first first; the loop stops the search at the first. */
+  const errors: unknown[] = [];
   let failed = false;
+  /**
+   * The loop's current wait. Each settled play wakes it; one promise per wake-up rather than a
+   * Promise.race over every play in flight: in a workflow every promise is tracked (the SDK keeps
+   * a stack trace of each for the stack-trace query), so racing N plays cost N promises per wake.
+   */
+  let wake: (() => void) | undefined;
+  const wakeUp = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const sleep = () => new Promise<void>((resolve) => (wake = resolve));
 
   const start = (action: Action): void => {
-    const play = runPlay(action).then((outcome) => {
-      inFlight.delete(action.id);
-      if (failed) return; // the search is over; this play's cost is known, its outcome unused
-      search.observe(outcome);
-      launch();
-      hooks.onOutcome?.(action, outcome);
-    });
-    play.catch(() => inFlight.delete(action.id)); // observed through Promise.race below
-    inFlight.set(action.id, play);
+    inFlight += 1;
+    runPlay(action).then(
+      (outcome) => {
+        inFlight -= 1;
+        if (!failed) {
+          search.observe(outcome);
+          launch();
+          hooks.onOutcome?.(action, outcome);
+        }
+        wakeUp();
+      },
+      (error: unknown) => {
+        inFlight -= 1;
+        errors.push(error);
+        wakeUp();
+      },
+    );
   };
 
   /** Starts waiting actions while there is room and no hold. */
   const pump = (): void => {
-    while (!failed && waiting.length > 0 && inFlight.size < cap && !hooks.held?.()) start(waiting.shift()!);
+    while (!failed && waiting.length > 0 && inFlight < cap && !hooks.held?.()) start(waiting.shift()!);
   };
 
   const launch = (): void => {
@@ -127,19 +149,19 @@ export async function runSearch(
 
   launch();
   while (!search.done()) {
-    if (inFlight.size === 0) {
+    if (errors.length === 0 && inFlight === 0) {
       if (waiting.length === 0 && !hooks.held?.()) throw new Error('driver: the strategy proposed no action while not done (a bug in the strategy)');
       if (hooks.held?.()) await hooks.waitWhileHeld?.();
       pump();
       launch();
       continue;
     }
-    try {
-      await Promise.race(inFlight.values());
-    } catch (error) {
+    if (errors.length === 0) await sleep();
+    if (errors.length > 0) {
+      // Stop starting plays, let those in flight settle (their cost is then known), fail.
       failed = true;
-      await Promise.allSettled(inFlight.values());
-      throw error;
+      while (inFlight > 0) await sleep();
+      throw errors[0];
     }
     hooks.afterWake?.();
   }
