@@ -2,7 +2,7 @@
  * Design-iteration runner (no HTTP): node dist-bench/bench/sim/run.js [landscape,...] [budgets] [prompts] [seeds]
  * Methods from SIM_METHODS (JSON list of method specs) or the default list.
  */
-import { methodSchema, type MethodSpec } from '../../src/search';
+import { methodSchema, type MethodSpec } from '../../src/config/methodSchema';
 import { LANDSCAPES } from '../landscapes';
 import { agentNames, simulatePrompt } from './simulate';
 

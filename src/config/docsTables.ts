@@ -36,7 +36,7 @@ function table(header: string[], rows: string[][]): string {
 export function methodsTable(): string {
   return table(
     ['`type`', 'fields (default)', 'method', 'from'],
-    METHODS.map((m) => [`\`${m.type}\``, fieldList(m.schema), m.summary, m.origin]),
+    METHODS.map((m) => [`\`${m.type}\``, fieldList(m.schema(z)), m.summary, m.origin]),
   );
 }
 

@@ -7,7 +7,10 @@
  */
 import { z } from 'zod';
 
-import { methodDefinition, methodSchema, nameSchema as name, type MethodSpec } from '../search/methods';
+import { methodDefinition, nameSchema, type MethodSpec } from '../search/methods';
+import { methodSchema } from './methodSchema';
+
+const name = nameSchema(z);
 import { rewardSchema, type RewardSpec } from '../rewards';
 
 export { methodSchema, type MethodSpec };
@@ -90,13 +93,17 @@ export const sweepSchema = z
       .int()
       .positive()
       .default(8)
-      .describe('Plays of one prompt running at once; the rest wait, so a pause stops spending within this many plays per running prompt'),
+      .describe(
+        'Plays of one prompt running at once; the rest wait, so a pause stops spending within this many plays per running prompt',
+      ),
     pauseAfterFailuresInARow: z
       .number()
       .int()
       .min(0)
       .default(20)
-      .describe('Circuit breaker: the sweep pauses itself, with the reason, after this many prompts in a row failed with the same failure type (0: never)'),
+      .describe(
+        'Circuit breaker: the sweep pauses itself, with the reason, after this many prompts in a row failed with the same failure type (0: never)',
+      ),
     onPlayFailure: z
       .enum(['continue', 'fail-prompt'])
       .default('continue')
@@ -111,34 +118,50 @@ export const sweepSchema = z
       })
       .strict()
       .prefault({})
-      .describe('Retries of model and reward calls (429, 5xx, timeouts); after the last attempt the prompt fails and `toa sweep retry` can re-run it'),
+      .describe(
+        'Retries of model and reward calls (429, 5xx, timeouts); after the last attempt the prompt fails and `toa sweep retry` can re-run it',
+      ),
   })
   .strict()
   .superRefine((s, ctx) => {
     const agents = new Set<string>();
     s.agents.forEach((a, i) => {
-      if (agents.has(a.name)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate agent name "${a.name}"` });
+      if (agents.has(a.name))
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'name'], message: `duplicate agent name "${a.name}"` });
       agents.add(a.name);
     });
     s.methods.forEach((m, i) => {
       for (const ref of methodDefinition(m.type).agentReferences?.(m) ?? []) {
-        if (!agents.has(ref.agent)) ctx.addIssue({ code: 'custom', path: ['methods', i, ...ref.path], message: `unknown agent "${ref.agent}"` });
+        if (!agents.has(ref.agent))
+          ctx.addIssue({ code: 'custom', path: ['methods', i, ...ref.path], message: `unknown agent "${ref.agent}"` });
       }
     });
     // A second run of the same budget or seed would share the first one's workflow IDs and records.
-    for (const [field, what] of [['budgets', 'budget'], ['seeds', 'seed']] as const) {
+    for (const [field, what] of [
+      ['budgets', 'budget'],
+      ['seeds', 'seed'],
+    ] as const) {
       const first = new Map<number, number>();
       s[field].forEach((v, i) => {
         const at = first.get(v);
         if (at === undefined) first.set(v, i);
-        else ctx.addIssue({ code: 'custom', path: [field, i], message: `duplicate ${what} ${v} (also ${field}[${at}]): each ${what} runs once per prompt` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [field, i],
+            message: `duplicate ${what} ${v} (also ${field}[${at}]): each ${what} runs once per prompt`,
+          });
       });
     }
     const labels = new Set<string>();
     s.methods.forEach((m, i) => {
       const label = m.label ?? m.type;
       if (labels.has(label))
-        ctx.addIssue({ code: 'custom', path: ['methods', i, 'label'], message: `two methods share the label "${label}": give each a distinct label` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['methods', i, 'label'],
+          message: `two methods share the label "${label}": give each a distinct label`,
+        });
       labels.add(label);
     });
   });

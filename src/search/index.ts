@@ -18,7 +18,6 @@ export {
   createStrategy,
   methodDefinition,
   methodLabelOf,
-  methodSchema,
   type MethodDefinition,
   type MethodSpec,
   type MethodSpecOf,

@@ -39,7 +39,7 @@ function target(imp: Import): string {
 }
 
 const RULES: Record<string, { allowed: string[]; typeOnly?: string[] }> = {
-  'src/search': { allowed: ['src/search', 'zod'] },
+  'src/search': { allowed: ['src/search'], typeOnly: ['zod'] },
   'src/common': { allowed: ['src/common', 'src/search', '@temporalio/common'], typeOnly: ['src/config'] },
   'src/workflows': {
     allowed: ['src/workflows', 'src/common', 'src/search', '@temporalio/workflow', '@temporalio/common'],

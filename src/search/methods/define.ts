@@ -3,18 +3,26 @@
  * descriptions: the sweep file, the JSON Schema and the docs table come from it) and a factory
  * that builds its Strategy for one prompt. The list of methods is in ./index.ts.
  *
- * Workflow-safe: zod and the pure strategies only (the workflow creates strategies from here).
+ * Workflow-safe and zod-free at run time: a schema is a function of the zod namespace, called
+ * only by the client (src/config/methodSchema.ts). The workflow sandbox evaluates its modules
+ * again for every workflow execution, and evaluating zod there cost ~18% of the workflow
+ * thread (profile in docs/benchmarks.md).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Strategy } from '../types';
 
+/** The zod namespace, handed to schema builders by the client. */
+export type Zod = typeof z;
+
 /** Agent, method and other names: usable in task queue names, workflow IDs and file names. */
-export const nameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", at most 63 characters');
+export function nameSchema(zod: Zod) {
+  return zod.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", at most 63 characters');
+}
 
 /** The optional `label` every method has: its name in results, workflow IDs and reports. */
-export const methodLabelSchema = nameSchema.optional().describe('Label in results; defaults to the method type');
+export function methodLabelSchema(zod: Zod) {
+  return nameSchema(zod).optional().describe('Label in results; defaults to the method type');
+}
 
 /** Everything a strategy is built from besides its own options. */
 export interface SearchContext {
@@ -44,7 +52,7 @@ export interface MethodDefinition<Schema extends SpecSchema = SpecSchema> {
   /** Where the method comes from (a paper, or "this project"). */
   origin: string;
   /** Strict object schema: `type` literal, `label`, the method's options with defaults and descriptions. */
-  schema: Schema;
+  schema(zod: Zod): Schema;
   /** Builds the strategy of one prompt (pure, deterministic given the context). */
   create(spec: z.output<Schema>, ctx: SearchContext): Strategy;
   /** Agents the options name, so a sweep file naming an unknown agent fails at load time. */

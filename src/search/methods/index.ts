@@ -2,8 +2,10 @@
  * THE list of search methods. Adding a method: one module (schema + factory, see ./define.ts),
  * one entry below, and its rules in docs/algorithm.md. The sweep file's `methods` union, the
  * JSON Schema, `createStrategy` and the methods table of docs/sweep-file.md all come from here.
+ * The zod union of the sweep file is built client-side (src/config/methodSchema.ts): nothing
+ * here evaluates zod, so the workflow bundle does not carry it.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Strategy } from '../types';
 import { abmctsMethod } from './abmcts';
 import type { MethodDefinition, SearchContext } from './define';
@@ -26,16 +28,12 @@ export const METHODS = [
   toaPlusMethod,
 ] as const;
 
+/** The schema of any one method (what a `schema` builder returns). */
+export type AnyMethodSchema = ReturnType<(typeof METHODS)[number]['schema']>;
 /** A method entry of the sweep file (any method, defaults applied). */
-export type MethodSpec = z.output<(typeof METHODS)[number]['schema']>;
+export type MethodSpec = z.output<AnyMethodSchema>;
 export type MethodType = MethodSpec['type'];
 export type MethodSpecOf<T extends MethodType> = Extract<MethodSpec, { type: T }>;
-
-type AnySchema = (typeof METHODS)[number]['schema'];
-export const methodSchema = z.discriminatedUnion(
-  'type',
-  METHODS.map((m) => m.schema) as unknown as [AnySchema, ...AnySchema[]],
-) as unknown as z.ZodType<MethodSpec, unknown>;
 
 export function methodDefinition(type: string): MethodDefinition {
   const def = METHODS.find((m) => m.type === type);
@@ -76,5 +74,5 @@ export function createStrategy(spec: MethodSpec, ctx: Omit<SearchContext, 'label
   return def.create(spec, { ...ctx, label });
 }
 
-export type { AgentReference, MethodDefinition, SearchContext } from './define';
+export type { AgentReference, MethodDefinition, SearchContext, Zod } from './define';
 export { defineMethod, methodLabelSchema, nameSchema } from './define';

@@ -3,7 +3,7 @@
  * chosen by the expected improvement of the best reward under a learnt model of each kind of
  * call. Rules: src/search/toaplus/strategy.ts and docs/methods.md.
  */
-import { z } from 'zod';
+import type { Zod } from './define';
 import { createToaPlusStrategy } from '../toaplus/strategy';
 import { defineMethod, methodLabelSchema, nameSchema } from './define';
 
@@ -11,32 +11,33 @@ export const toaPlusMethod = defineMethod({
   type: 'toa-plus',
   summary: 'TOA beyond the paper: fresh, refine and aggregate actions chosen by expected improvement of the best reward',
   origin: 'this project (deviations from Ye et al. 2024 listed in docs/methods.md)',
-  schema: z
-    .object({
-      type: z.literal('toa-plus'),
-      label: methodLabelSchema,
-      aggregate: z
-        .boolean()
-        .default(true)
-        .describe("Aggregation actions: an agent synthesises each agent's best response so far"),
-      aggregateInputs: z
-        .number()
-        .int()
-        .min(2)
-        .optional()
-        .describe('Most inputs of an aggregation (default: the number of agents)'),
-      refine: z.boolean().default(true).describe('Refinement actions (of the best response so far)'),
-      explore: z
-        .enum(['mean', 'thompson'])
-        .default('mean')
-        .describe("'mean': posterior mean and predictive spread; 'thompson': one posterior draw per model"),
-      levels: z
-        .enum(['kind', 'agent'])
-        .default('kind')
-        .describe("'kind': choose the kind of call (pooled over agents), then the agent; 'agent': over every (agent, kind)"),
-      lead: nameSchema.optional().describe('Warm up with this agent only (default: every agent answers once first)'),
-    })
-    .strict(),
+  schema: (z) =>
+    z
+      .object({
+        type: z.literal('toa-plus'),
+        label: methodLabelSchema(z),
+        aggregate: z
+          .boolean()
+          .default(true)
+          .describe("Aggregation actions: an agent synthesises each agent's best response so far"),
+        aggregateInputs: z
+          .number()
+          .int()
+          .min(2)
+          .optional()
+          .describe('Most inputs of an aggregation (default: the number of agents)'),
+        refine: z.boolean().default(true).describe('Refinement actions (of the best response so far)'),
+        explore: z
+          .enum(['mean', 'thompson'])
+          .default('mean')
+          .describe("'mean': posterior mean and predictive spread; 'thompson': one posterior draw per model"),
+        levels: z
+          .enum(['kind', 'agent'])
+          .default('kind')
+          .describe("'kind': choose the kind of call (pooled over agents), then the agent; 'agent': over every (agent, kind)"),
+        lead: nameSchema(z).optional().describe('Warm up with this agent only (default: every agent answers once first)'),
+      })
+      .strict(),
   create: (spec, ctx) =>
     createToaPlusStrategy({
       agents: ctx.agents,

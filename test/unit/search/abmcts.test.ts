@@ -6,7 +6,8 @@
  *   an arm with no observations draws ≈ 0.5.
  */
 import fc from 'fast-check';
-import { createStrategy, methodSchema } from '../../../src/search';
+import { methodSchema } from '../../../src/config/methodSchema';
+import { createStrategy } from '../../../src/search';
 import { NEXT, replaySearch, runSearch } from '../../../src/search/driver';
 import { betaPosterior, gaussianPosterior, statsOf } from '../../../src/search/abmcts/posterior';
 import { createAbmctsStrategy, scoreOf, type AbmctsStrategy } from '../../../src/search/abmcts/strategy';

@@ -1,4 +1,6 @@
-import { createStrategy, METHODS, methodSchema, type MethodSpec } from '../../../src/search';
+import { z } from 'zod';
+import { methodSchema } from '../../../src/config/methodSchema';
+import { createStrategy, METHODS, type MethodSpec } from '../../../src/search';
 import { drive, show } from './drive';
 
 const toa: MethodSpec = { type: 'toa', alpha: 0.01, tau: 0.1, width: 'third', parallelPlays: 1 };
@@ -22,10 +24,10 @@ describe('the method registry', () => {
       expect(m.origin.length).toBeGreaterThan(3);
       const withAgent = { type: m.type, agent: 'A' };
       // Methods that must name an agent take `agent`; the others parse with their type alone.
-      const schema = m.schema as { safeParse(v: unknown): { success: boolean } };
+      const schema = m.schema(z) as { safeParse(v: unknown): { success: boolean } };
       expect(schema.safeParse({ type: m.type }).success || ('agentReferences' in m && schema.safeParse(withAgent).success)).toBe(true);
       // strict: an unknown option is an error, not silently ignored
-      expect((m.schema as { safeParse(v: unknown): { success: boolean } }).safeParse({ ...withAgent, bogus: 1 }).success).toBe(false);
+      expect(schema.safeParse({ ...withAgent, bogus: 1 }).success).toBe(false);
     }
   });
 

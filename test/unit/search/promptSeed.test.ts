@@ -3,7 +3,8 @@
  * promptSearchSeed(sweepSeed, promptId) as the strategy's seed, so two prompts of one sweep get
  * their own round orders (the authors shuffle per prompt), and one prompt always gets the same.
  */
-import { createStrategy, methodSchema, promptSearchSeed } from '../../../src/search';
+import { methodSchema } from '../../../src/config/methodSchema';
+import { createStrategy, promptSearchSeed } from '../../../src/search';
 import { sequentialRounds } from '../../../src/search/baselines/sequential';
 import { drive } from './drive';
 

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import type { MethodSpec } from '../../../src/config/schema';
-import { createStrategy, methodSchema } from '../../../src/search';
+import { methodSchema } from '../../../src/config/methodSchema';
+import { createStrategy } from '../../../src/search';
 import { replaySearch } from '../../../src/search/driver';
 import { createToaStrategy } from '../../../src/search/toa/strategy';
 import type { ToaTree } from '../../../src/search/toa/tree';

@@ -5,7 +5,8 @@
  * (prior κ = 1, ν = 2, pooled over agents). Population variances throughout.
  */
 import fc from 'fast-check';
-import { createStrategy, methodSchema } from '../../../src/search';
+import { methodSchema } from '../../../src/config/methodSchema';
+import { createStrategy } from '../../../src/search';
 import { replaySearch, runSearch } from '../../../src/search/driver';
 import { meanNormal, observeArm, emptyArm } from '../../../src/search/toaplus/model';
 import { createToaPlusStrategy, type ToaPlusStrategy } from '../../../src/search/toaplus/strategy';
