@@ -1,5 +1,4 @@
 /** Parallel ensemble (multi-agent best-of-N): each agent samples N/K times. */
-import type { Zod } from './define';
 import { createEnsembleStrategy } from '../baselines/ensemble';
 import { defineMethod, methodLabelSchema } from './define';
 

@@ -1,5 +1,4 @@
 /** Mixture-of-Agents (Wang et al. 2024): layers of agents, each aggregating the previous layer. */
-import type { Zod } from './define';
 import { createMoaStrategy } from '../baselines/moa';
 import { defineMethod, methodLabelSchema } from './define';
 

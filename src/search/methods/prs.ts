@@ -1,5 +1,4 @@
 /** PRS (single agent): floor(N/2) fresh samples, then refinements of the best one. */
-import type { Zod } from './define';
 import { createPrsStrategy } from '../baselines/prs';
 import { defineMethod, methodLabelSchema, nameSchema } from './define';
 

@@ -1,5 +1,4 @@
 /** Random sampling (single-agent best-of-N): N fresh samples from one agent. */
-import type { Zod } from './define';
 import { createRandomStrategy } from '../baselines/random';
 import { defineMethod, methodLabelSchema, nameSchema } from './define';
 

@@ -1,5 +1,4 @@
 /** Sequential refinement: rounds of agents in a shuffled order, each refining the previous answer. */
-import type { Zod } from './define';
 import { createSequentialStrategy } from '../baselines/sequential';
 import { defineMethod, methodLabelSchema } from './define';
 

@@ -3,7 +3,6 @@
  * chosen by the expected improvement of the best reward under a learnt model of each kind of
  * call. Rules: src/search/toaplus/strategy.ts and docs/methods.md.
  */
-import type { Zod } from './define';
 import { createToaPlusStrategy } from '../toaplus/strategy';
 import { defineMethod, methodLabelSchema, nameSchema } from './define';
 
