@@ -244,10 +244,10 @@ export async function startServer(dir: string, opts: { inMemory?: boolean } = {}
 }
 
 /** A worker process (bench/workerProc.ts) polling the main queue and every agent queue. */
-export async function startWorkerProc(address: string, agents: AgentConfig[], extra: { allow: AllowList; mainActivitySlots?: number; nodeArgs?: string[] }): Promise<Child> {
+export async function startWorkerProc(address: string, agents: AgentConfig[], extra: { allow: AllowList; mainActivitySlots?: number; nodeArgs?: string[]; floor?: boolean }): Promise<Child> {
   const child = spawnNode(
     path.join(DIST, 'bench', 'workerProc.js'),
-    [JSON.stringify({ address, agents, allow: extra.allow, mainActivitySlots: extra.mainActivitySlots })],
+    [JSON.stringify({ address, agents, allow: extra.allow, mainActivitySlots: extra.mainActivitySlots, floor: extra.floor })],
     { TOA_LOG_LEVEL: 'ERROR' },
     extra.nodeArgs ?? [],
   );

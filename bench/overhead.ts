@@ -16,6 +16,7 @@ import { methodSchema, type MethodSpec, type RewardSpec, type AgentConfig } from
 import type { StoreSpec } from '../src/activities/types';
 import { MAIN_TASK_QUEUE } from '../src/common/taskQueues';
 import type { PromptSearchInput } from '../src/workflows/promptSearch';
+import { FLOOR_TASK_QUEUE } from './floor/workflows';
 import {
   QUICK, agent, benchAllow, cpuMeter, createActivities, inProcessSlots, loadNow, log, mean, percentile, procMem, round, runInProcess, sleep,
   startFake, startServer, startWorkerProc, tmpDir, writeResult, type BenchServer, type FakeProc,
@@ -113,12 +114,31 @@ async function cyclesFromHistory(env: Env, workflowId: string): Promise<number[]
     const a = e.activityTaskScheduledEventAttributes;
     if (!a) continue;
     const name = a.activityType?.name;
-    if (name === 'play' || name === 'generate' || name === 'writePromptRecord') {
+    if (name === 'play' || name === 'generate' || name === 'writePromptRecord' || name === 'noop') {
       const ts = e.eventTime!;
       t.push(Number(ts.seconds ?? 0) * 1000 + (ts.nanos ?? 0) / 1e6);
     }
   }
   return t.slice(1).map((x, i) => x - t[i]!);
+}
+
+/**
+ * Temporal's floor (./floor/workflows.ts), same server and worker process: `prompts` workflows of
+ * BUDGET noop activities, `inFlight` at once. Throughput and CPU per activity, and the cycle of
+ * sequential ones (inFlight 1) from their histories.
+ */
+async function floorArm(env: Env, pids: Parameters<typeof cpuMeter>[0], prompts: number, inFlight: number, tag: string) {
+  const ids = Array.from({ length: prompts }, (_, i) => `floor/${tag}-${seq++}-${i}`);
+  const cpu = cpuMeter(pids);
+  const t0 = performance.now();
+  const handles = await Promise.all(
+    ids.map((workflowId) => env.srv.client.workflow.start('floorPrompt', { workflowId, taskQueue: FLOOR_TASK_QUEUE, args: [BUDGET, inFlight] })),
+  );
+  await Promise.all(handles.map((h) => h.result()));
+  const wallS = (performance.now() - t0) / 1000;
+  const cpuByProcess = cpu();
+  const cycles = inFlight === 1 ? (await Promise.all(ids.map((id) => cyclesFromHistory(env, id)))).flat() : [];
+  return { prompts, activities: prompts * BUDGET, inFlight, wallS: round(wallS, 2), activitiesPerS: round((prompts * BUDGET) / wallS, 1), cpuByProcess, cycles };
 }
 
 function cyclesInProcess(starts: number[], end: number): number[] {
@@ -145,7 +165,7 @@ async function main() {
         store: { kind: 'fs', root: path.join(dir, 'store') },
         recordsDir: path.join(dir, 'records'),
       };
-      const worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir), ...(WORKER_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${WORKER_PROF}`] } : {}) });
+      const worker = await startWorkerProc(srv.address, agents, { allow: benchAllow(agents, reward.url, dir), floor: L === LATENCIES[0], ...(WORKER_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${WORKER_PROF}`] } : {}) });
       const slots = agents.length * K_SLOTS;
       const ensemble = methodSchema.parse({ type: 'ensemble' });
       const toaSeq = methodSchema.parse({ type: 'toa', tau: 1, alpha: 0.05 });
@@ -183,8 +203,24 @@ async function main() {
       // In-process cycles end at the batch end for the last play: drop last plays to compare like with like.
       const aCyc = aSeq.results.flatMap((r) => cyclesInProcess(r.playStarts, NaN).slice(0, -1)).map((c) => c - L);
 
+      // Temporal's floor, once per run (it does not depend on the endpoint): same server and worker.
+      let floor: Record<string, unknown> | undefined;
+      if (L === LATENCIES[0]) {
+        await floorArm(env, pids, 4, BUDGET, 'warm');
+        const thr = await floorArm(env, pids, P, BUDGET, 'thr');
+        const sq = await floorArm(env, pids, SEQ_PROMPTS, 1, 'seq');
+        const perActivity = (c: Record<string, { cpuS: number }>, n: number) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, round((1000 * v.cpuS) / n, 2)]));
+        floor = {
+          workload: `${P} workflows × ${BUDGET} noop activities (all in flight), then ${SEQ_PROMPTS} × ${BUDGET} sequential`,
+          activitiesPerS: thr.activitiesPerS,
+          cpuMsPerActivity: perActivity(thr.cpuByProcess, thr.activities),
+          sequentialMs: { n: sq.cycles.length, p50: round(percentile(sq.cycles, 50), 1), p95: round(percentile(sq.cycles, 95), 1), mean: round(mean(sq.cycles), 1) },
+        };
+      }
+
       const row = {
         latencyMs: L,
+        ...(floor ? { temporalFloor: floor } : {}),
         slots,
         throughput: {
           prompts: P, budget: BUDGET, method: 'ensemble (K=2)', plays,

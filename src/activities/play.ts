@@ -48,6 +48,10 @@ export async function putPlayContext(input: PutPlayContextInput): Promise<string
 
 export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOutput> {
   const contexts = new BoundedCache<PlayContext>(2000);
+  // Whether a run's prompt has a pack, looked up once per run rather than once per play: a pack
+  // appears when the record writer finishes the run, after its last play, so within a run the
+  // answer does not change (a reset is a new run and looks again).
+  const packInRun = new BoundedCache<boolean>(5000);
   return async function play(input: PlayInput): Promise<PlayOutput> {
     await checkPath(deps.allow, 'the response store', input.store?.root, 'write');
     const store = storeFor(input.store);
@@ -59,8 +63,10 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
     // The whole play (generation and reward) is checked before its first request.
     checkPlay(deps.allow, agent, ctx.reward);
 
-    const run = asyncLocalStorage.getStore()?.info.workflowExecution;
-    const plays = run && new PromptPlays(store, run.workflowId);
+    const info = asyncLocalStorage.getStore()?.info;
+    const run = info?.workflowExecution;
+    const hasPack = run && (await packInRun.getOr(`${run.workflowId}\n${run.runId}`, () => new PromptPlays(store, run.workflowId).hasPack()));
+    const plays = run && new PromptPlays(store, run.workflowId, !hasPack);
     const generate = async (): Promise<RecalledGeneration> => {
       const g = await deps.generate({
         agent,
@@ -95,7 +101,8 @@ export function createPlay(deps: PlayDeps): (input: PlayInput) => Promise<PlayOu
       const memo = playMemoNames(run.workflowId, input.contextRef, input.action, input.inputRefs);
       const request = { contextRef: input.contextRef, action: input.action, inputRefs: input.inputRefs };
       gen = (await plays.recallGeneration(memo.generation, request)) ?? (await plays.storeGeneration(memo.generation, await generate()));
-      scored = await plays.memoised(memo.rewardInRun(run.runId), () => score(gen));
+      // The reward memo is per run and action: only an earlier attempt of this activity can have written it.
+      scored = await plays.memoised(memo.rewardInRun(run.runId), () => score(gen), { fresh: info.attempt === 1 });
     } else {
       gen = await generate();
       await putText(store, gen.text, `the response of action ${input.action.id}`);

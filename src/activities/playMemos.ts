@@ -66,6 +66,8 @@ export class PromptPlays {
   constructor(
     private readonly store: TextStore,
     readonly workflowId: string,
+    /** The caller already knows the prompt has no pack (src/activities/play.ts caches that per run). */
+    private readonly packKnownAbsent = false,
   ) {
     try {
       this.scope = store.scope(workflowId);
@@ -107,9 +109,18 @@ export class PromptPlays {
     return this.guard(`loading ${purpose}`, () => this.store.get(ref));
   }
 
-  /** The value memoised under `name` in this prompt's scope (not synced), else `compute()` stored there. */
-  async memoised<T>(name: string, compute: () => Promise<T>): Promise<T> {
-    const known = await this.guard(`reading memo ${name}`, () => this.scope.recallValue(name));
+  /** Whether the prompt has a pack (a finished record linked into the store). */
+  async hasPack(): Promise<boolean> {
+    return (await this.packed()) !== undefined;
+  }
+
+  /**
+   * The value memoised under `name` in this prompt's scope (not synced), else `compute()` stored
+   * there. `fresh`: the caller knows no memo can exist yet (the first attempt of an activity whose
+   * memo is per run), so the lookup, a failed open, is skipped.
+   */
+  async memoised<T>(name: string, compute: () => Promise<T>, opts: { fresh?: boolean } = {}): Promise<T> {
+    const known = opts.fresh ? undefined : await this.guard(`reading memo ${name}`, () => this.scope.recallValue(name));
     if (known !== undefined) {
       try {
         return JSON.parse(known) as T;
@@ -141,6 +152,7 @@ export class PromptPlays {
 
   /** The pack, read once per instance; a pack that is not this workflow's record is no pack. */
   private packed(): Promise<PromptRecord | undefined> {
+    if (this.packKnownAbsent) return Promise.resolve(undefined);
     this.pack ??= this.guard(`reading the pack of ${this.workflowId}`, () => this.scope.readPack()).then((text) => {
       if (text === undefined) return undefined;
       try {

@@ -76,9 +76,9 @@ async function playInput(action: Action = fresh, inputRefs: string[] = [], seed 
   return { store, contextRef: await putPlayContext({ store, context }), action, inputRefs };
 }
 
-/** Runs `play` as an attempt inside the given workflow run. */
-const inRun = (runId: string, workflowId = 'wf-1') => {
-  const env = new MockActivityEnvironment({ workflowExecution: { workflowId, runId } } as Partial<Info>);
+/** Runs `play` as an attempt (1 = first) inside the given workflow run. */
+const inRun = (runId: string, workflowId = 'wf-1', attempt = 1) => {
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId, runId }, attempt } as Partial<Info>);
   return { play: (input: PlayInput): Promise<PlayOutput> => env.run(play, input) as Promise<PlayOutput> };
 };
 
@@ -98,7 +98,7 @@ test('a reward failure does not re-pay the generation: the retry reuses it and s
   const first = await expectFailure(inRun('run-1').play(input));
   expect(first.type).toBe('ServerError');
   expect(openai.stats.requests).toBe(1);
-  const out = await inRun('run-1').play(input);
+  const out = await inRun('run-1', 'wf-1', 2).play(input);
   expect(openai.stats.requests).toBe(1);
   expect(reward.stats.requests).toBe(2);
   expect(out.reward).toBeCloseTo(fakeRewardOf(await responseOf(out.ref), REWARD), 12);
@@ -107,7 +107,7 @@ test('a reward failure does not re-pay the generation: the retry reuses it and s
 test('a completed play retried in the same run (a lost completion) re-pays neither call', async () => {
   const input = await playInput();
   const a = await inRun('run-1').play(input);
-  const b = await inRun('run-1').play(input);
+  const b = await inRun('run-1', 'wf-1', 2).play(input);
   expect(b).toEqual(a);
   expect(openai.stats.requests).toBe(1);
   expect(reward.stats.requests).toBe(1);
@@ -134,7 +134,7 @@ test('memos never leak across workflows, actions or different requests', async (
 
 test('racing attempts of one play (one timed out but still running) both return the first stored generation', async () => {
   const input = await playInput();
-  const [a, b] = await Promise.all([inRun('run-1').play(input), inRun('run-1').play(input)]);
+  const [a, b] = await Promise.all([inRun('run-1').play(input), inRun('run-1', 'wf-1', 2).play(input)]);
   // Both were in flight before either memo existed (the model takes 40 ms).
   expect(openai.stats.requests).toBe(2);
   expect(b.ref).toBe(a.ref);

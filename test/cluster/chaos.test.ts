@@ -48,13 +48,13 @@ test('three workers; one SIGKILLed, the Temporal server SIGKILLed and restarted,
   expect(start.exitCode).toBe(0);
   const sweepId = sweepIdFrom(start.out);
 
-  const main = e.toa('worker-main', ['worker']);
+  const main = e.toa('worker-main', ['worker', '--allow-path', e.dir]);
   let agentsA = e.toa('worker-agents-a', ['worker', '-c', file, '--no-main']);
   const agentsB = e.toa('worker-agents-b', ['worker', '-c', file, '--no-main']);
   const workers = (): Proc[] => [main, agentsA, agentsB];
-  await main.waitFor(/worker ready .*queues: toa$/m, 60000);
+  await main.waitFor(/worker ready .*queues: toa;/m, 60000);
   for (const w of [agentsA, agentsB])
-    await w.waitFor(/worker ready .*queues: toa\.agent\.alpha\.\w+, toa\.agent\.beta\.\w+$/m, 60000);
+    await w.waitFor(/worker ready .*queues: toa\.agent\.alpha\.\w+, toa\.agent\.beta\.\w+;/m, 60000);
 
   const requests = async () => (await openai.control.stats()).requests;
   /** Waits until `n` more generation requests have arrived: the sweep is making progress. */

@@ -54,7 +54,7 @@ test(`requestsPerSecond: ${LIMIT} holds across two worker processes serving the 
   expect(start.exitCode).toBe(0);
   const sweepId = sweepIdFrom(start.out);
   const workers = [
-    e.toa('worker-main', ['worker']),
+    e.toa('worker-main', ['worker', '--allow-path', e.dir]),
     e.toa('worker-agent-1', ['worker', '-c', file, '--no-main'], { TOA_FAKE_KEY: 'worker-1' }),
     e.toa('worker-agent-2', ['worker', '-c', file, '--no-main'], { TOA_FAKE_KEY: 'worker-2' }),
   ];
