@@ -10,7 +10,11 @@
  *               cycle time of each play (issue of generate i → issue of generate i+1) minus the
  *               endpoint latency, p50 / p95.
  */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { LocalCluster } from '../src/cluster';
 import { openStore } from '../src/store';
 import { methodSchema, type MethodSpec, type RewardSpec, type AgentConfig } from '../src/config/schema';
 import type { StoreSpec } from '../src/activities/types';
@@ -19,20 +23,58 @@ import type { PromptSearchInput } from '../src/workflows/promptSearch';
 import { FLOOR_TASK_QUEUE } from './floor/workflows';
 import {
   QUICK, agent, benchAllow, cpuMeter, createActivities, inProcessSlots, loadNow, log, mean, percentile, procMem, round, runInProcess, sleep,
-  startFake, startServer, startWorkerProc, tmpDir, writeResult, type BenchServer, type FakeProc,
+  startFake, startServer, startWorkerProc, tmpDir, writeResult, type CpuSource, type FakeProc,
 } from './lib';
 
 const LATENCIES = process.env.BENCH_LATENCIES ? process.env.BENCH_LATENCIES.split(',').map(Number) : QUICK ? [0, 500] : [0, 50, 500];
 /** Profiling knobs: BENCH_DB=memory (no SQLite), BENCH_WORKER_PROF=<dir> (worker --cpu-prof), BENCH_NAME (result file). */
 const IN_MEMORY = process.env.BENCH_DB === 'memory';
+/** BENCH_TARGET=cluster: the same run on a fresh local production cluster (Temporal server on PostgreSQL, src/cluster). */
+const TARGET: 'embedded' | 'cluster' = process.env.BENCH_TARGET === 'cluster' ? 'cluster' : 'embedded';
 const WORKER_PROF = process.env.BENCH_WORKER_PROF;
 const K_SLOTS = 16; // per agent
 const THROUGHPUT_PROMPTS: Record<number, number> = QUICK ? { 0: 30, 50: 30, 500: 20 } : { 0: 100, 50: 100, 500: 60 };
 const SEQ_PROMPTS = 8;
 const BUDGET = 16;
 
+/** The Temporal server under test: what the arms need of it, whichever kind it is. */
+interface ServerUnderTest {
+  address: string;
+  client: Client;
+  /** Processes whose CPU counts as the server's (PostgreSQL: its whole process tree). */
+  cpu: Record<string, CpuSource>;
+  serverPid: number;
+  close(): Promise<void>;
+}
+
+async function embeddedServer(dir: string): Promise<ServerUnderTest> {
+  const srv = await startServer(dir, { inMemory: IN_MEMORY });
+  return { address: srv.address, client: srv.client, cpu: { server: srv.server.pid }, serverPid: srv.server.pid, close: () => srv.close() };
+}
+
+async function clusterServer(dir: string): Promise<ServerUnderTest> {
+  fs.chmodSync(dir, 0o711); // the cluster's PostgreSQL runs as `postgres` and must enter it
+  const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
+  // Detached processes: stop them even when the benchmark is interrupted (exit handlers are synchronous).
+  const downOnExit = () => spawnSync(process.execPath, [path.join(process.cwd(), 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], { stdio: 'inherit' });
+  process.on('exit', downOnExit);
+  const info = await cluster.up();
+  const connection = await Connection.connect({ address: info.address });
+  return {
+    address: info.address,
+    client: new Client({ connection, namespace: info.namespace }),
+    cpu: { server: info.temporal.pid!, postgres: { tree: info.postgres.pid! } },
+    serverPid: info.temporal.pid!,
+    async close() {
+      await connection.close().catch(() => undefined);
+      await cluster.down({ deleteData: true });
+      process.off('exit', downOnExit);
+    },
+  };
+}
+
 interface Env {
-  srv: BenchServer;
+  srv: ServerUnderTest;
   openai: FakeProc;
   reward: FakeProc;
   agents: AgentConfig[];
@@ -151,7 +193,7 @@ async function main() {
   const load0 = loadNow();
   const dir = tmpDir('overhead-');
   log(`overhead: temp ${dir}`);
-  const srv = await startServer(dir, { inMemory: IN_MEMORY });
+  const srv = TARGET === 'cluster' ? await clusterServer(dir) : await embeddedServer(dir);
   const reward = await startFake('reward', {});
   const results: unknown[] = [];
   const notes: string[] = [];
@@ -175,7 +217,7 @@ async function main() {
       await viaTemporal(env, await inputs(env, 4, ensemble, `warm${L}`));
       await inProcess(env, await inputs(env, 4, ensemble, `warmA${L}`));
 
-      const pids = { bench: process.pid, worker: worker.pid, server: srv.server.pid, fakeOpenAI: openai.pid, fakeReward: reward.pid };
+      const pids = { bench: process.pid, worker: worker.pid, ...srv.cpu, fakeOpenAI: openai.pid, fakeReward: reward.pid };
       // (a) throughput, in-process
       const aIns = await inputs(env, P, ensemble, `a-thr-${L}`);
       let smp = sampler(openai);
@@ -237,7 +279,7 @@ async function main() {
           temporalMs: { n: bCycles.length, p50: round(percentile(bCycles, 50), 1), p95: round(percentile(bCycles, 95), 1), mean: round(mean(bCycles), 1) },
         },
         workerPeakRss: procMem(worker.pid),
-        serverPeakRss: procMem(srv.server.pid),
+        serverPeakRss: procMem(srv.serverPid),
         endpointMaxInFlight: (await openai.stats()).maxInFlight,
       };
       row.perPlay = { ...row.perPlay, ...{ ratioP50: round(row.perPlay.temporalMs.p50 / Math.max(0.1, row.perPlay.inProcessMs.p50), 1) } };
@@ -253,7 +295,8 @@ async function main() {
   notes.push('Throughput workload: P ensemble prompts (K=2 fake agents, 16 activity slots each) started at once; per-play workload: 8 sequential TOA prompts (no slot contention).');
   notes.push('Per-play time = interval between the issue of consecutive generate calls of one prompt (Temporal: ActivityTaskScheduled event times) minus the endpoint latency; the reward endpoint has 0 ms latency.');
   notes.push('Fake OpenAI and reward servers run in their own processes; the Temporal worker runs in its own process; the in-process loop runs in the bench process.');
-  writeResult(process.env.BENCH_NAME ?? 'overhead', { parameters: { inMemoryServer: IN_MEMORY, workerCpuProfile: !!WORKER_PROF, latenciesMs: LATENCIES, slotsPerAgent: K_SLOTS, agents: 2, budget: BUDGET, throughputPrompts: THROUGHPUT_PROMPTS, seqPrompts: SEQ_PROMPTS }, results, notes }, load0);
+  if (TARGET === 'cluster') notes.push('Target: a fresh local production cluster (src/cluster: Temporal server built from source on PostgreSQL 15, SQL visibility); "postgres" is the CPU of its whole process tree.');
+  writeResult(process.env.BENCH_NAME ?? (TARGET === 'cluster' ? 'overhead-cluster' : 'overhead'), { parameters: { target: TARGET, inMemoryServer: IN_MEMORY, workerCpuProfile: !!WORKER_PROF, latenciesMs: LATENCIES, slotsPerAgent: K_SLOTS, agents: 2, budget: BUDGET, throughputPrompts: THROUGHPUT_PROMPTS, seqPrompts: SEQ_PROMPTS }, results, notes }, load0);
 }
 
 main().catch((err) => {

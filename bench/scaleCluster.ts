@@ -32,7 +32,8 @@ import { Client, Connection } from '@temporalio/client';
 import { LocalCluster } from '../src/cluster';
 import { jobKey, promptWorkflowId } from '../src/common/workflowIds';
 import { methodSchema } from '../src/config/schema';
-import { openStore } from '../src/store';
+import { iterateRecords } from '../src/store';
+import type { PromptRecord } from '../src/common/records';
 import type { SweepProgress } from '../src/workflows/sweepState';
 import {
   ROOT,
@@ -285,7 +286,7 @@ async function startWorkers(dir: string, env: NodeJS.ProcessEnv, sweepFile: stri
   return Promise.all(
     Array.from({ length: WORKERS }, async (_, i) => {
       const rusageFile = path.join(dir, `worker-${i}.rusage.json`);
-      const child = spawnNode(TOA, ['worker', '-c', sweepFile], { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS, BENCH_RUSAGE_FILE: rusageFile }, ['-r', RUSAGE]);
+      const child = spawnNode(TOA, ['worker', '-c', sweepFile, '--allow-path', dir] /* the paper-budget probe's dataset sits beside it */, { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS, BENCH_RUSAGE_FILE: rusageFile }, ['-r', RUSAGE]);
       await child.waitFor(/worker ready/, 120_000);
       return { child, rusageFile };
     }),
@@ -320,7 +321,12 @@ async function samplePrompts(client: Client, sweepId: string, spec: SweepSpec, s
 /** A few prompts at the paper's budget, run by the same workers after the measured sweep. */
 async function paperBudgetProbe(client: Client, dir: string, env: NodeJS.ProcessEnv, openaiUrl: string, rewardUrl: string) {
   const sweepId = await startSweepCli(writeSweepFile(dir, PAPER_PROBE, openaiUrl, rewardUrl), env);
-  const progress = (await client.workflow.getHandle(sweepId).result()) as SweepProgress;
+  const progress = (await client.workflow
+    .getHandle(sweepId)
+    .result()
+    .catch((err: Error & { cause?: Error & { cause?: Error } }) => {
+      throw new Error(`the paper-budget probe sweep ${sweepId} failed: ${err.cause?.message ?? err.message}${err.cause?.cause ? `: ${err.cause.cause.message}` : ''}`);
+    })) as SweepProgress;
   const prompts = await samplePrompts(client, sweepId, PAPER_PROBE, PAPER_PROBE.prompts);
   // Its records alone (the texts and memos share the store with the measured sweep).
   const records = diskUsage(path.join(dir, 'out', sweepId, 'records'), 0).total;
@@ -366,22 +372,12 @@ async function sampleSweep(client: Client, sweepId: string) {
   };
 }
 
-/** Mean size of the responses of a few prompts (refs from their `play` activity results), read from the store. */
-async function responseBytes(client: Client, sweepId: string, storeRoot: string): Promise<number> {
-  const key = jobKey({ methods: [methodSchema.parse({ type: 'ensemble' })] }, { methodIndex: 0, budget: BUDGET, seed: 0 });
+/** Mean size of the responses of a few finished prompts, read from their records (a finished prompt's texts live in its record). */
+async function responseBytes(recordsDir: string): Promise<number> {
   const sizes: number[] = [];
-  const store = openStore({ kind: 'fs', root: storeRoot });
-  for (const i of [0, 1, 2]) {
-    const h = await fetchHistorySized(client, promptWorkflowId(sweepId, key, `q${i}`)).catch(() => null);
-    const plays = new Set<string>();
-    for (const e of h?.history.events ?? []) {
-      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'play') plays.add(String(e.eventId));
-      const done = e.activityTaskCompletedEventAttributes;
-      const data = done?.result?.payloads?.[0]?.data;
-      if (!data || !plays.has(String(done?.scheduledEventId))) continue;
-      const ref = (JSON.parse(Buffer.from(data).toString('utf8')) as { ref?: unknown }).ref;
-      if (typeof ref === 'string') sizes.push(Buffer.byteLength(await store.get(ref)));
-    }
+  for await (const entry of iterateRecords<PromptRecord>(recordsDir)) {
+    for (const r of entry.record.result.responses) if (typeof r.text === 'string') sizes.push(Buffer.byteLength(r.text));
+    if (sizes.length >= 12) break;
   }
   return round(mean(sizes), 0);
 }
@@ -438,7 +434,7 @@ async function runOne(target: Target, n: number) {
     const dbDisk = temporal.databaseDisk();
     const prompts = await samplePrompts(client, sweepId, MAIN_SWEEP(n));
     const sweepHist = await sampleSweep(client, sweepId);
-    const respBytes = await responseBytes(client, sweepId, path.join(outDir, 'store'));
+    const respBytes = await responseBytes(path.join(outDir, sweepId, 'records'));
     const paper = PAPER_PROBE.prompts > 0 ? await paperBudgetProbe(client, dir, env, openai.url, reward.url) : null;
     for (const w of workers) await w.child.kill('SIGTERM');
     const workerRusage = workers.map((w) => readRusage(w.rusageFile));

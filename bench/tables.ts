@@ -23,9 +23,13 @@ function table(head: string[], rows: Array<Array<string | number | null>>): stri
 }
 
 const out: string[] = [];
-const ov = load('overhead');
-if (ov) {
-  out.push('### Orchestration overhead', header(ov), '');
+for (const [name, title] of [
+  ['overhead', 'Orchestration overhead (embedded server)'],
+  ['overhead-cluster', 'Orchestration overhead (local production cluster: Temporal on PostgreSQL)'],
+] as const) {
+  const ov = load(name);
+  if (!ov) continue;
+  out.push(`### ${title}`, header(ov), '');
   out.push(
     table(
       ['endpoint latency', 'plays/s in-process (a)', 'plays/s Temporal (b)', '(b)/(a)', 'slot utilisation (a)', 'slot utilisation (b)', 'per-play overhead p50 / p95 (a), ms', 'per-play overhead p50 / p95 (b), ms'],
@@ -46,14 +50,32 @@ if (ov) {
     'CPU used during the Temporal throughput runs (cores busy on average):',
     '',
     table(
-      ['endpoint latency', 'worker', 'Temporal server', 'fake endpoint', 'fake reward', 'bench (client)'],
+      ['endpoint latency', 'worker', 'Temporal server', 'PostgreSQL', 'fake endpoint', 'fake reward', 'bench (client)'],
       ov.results.map((r: any) => {
         const c = r.throughput.temporal.cpuByProcess ?? {};
-        return [`${r.latencyMs} ms`, c.worker?.cores ?? null, c.server?.cores ?? null, c.fakeOpenAI?.cores ?? null, c.fakeReward?.cores ?? null, c.bench?.cores ?? null];
+        return [`${r.latencyMs} ms`, c.worker?.cores ?? null, c.server?.cores ?? null, c.postgres?.cores ?? null, c.fakeOpenAI?.cores ?? null, c.fakeReward?.cores ?? null, c.bench?.cores ?? null];
       }),
     ),
     '',
   );
+  const withFloor = ov.results.find((r: any) => r.temporalFloor);
+  if (withFloor) {
+    const f = withFloor.temporalFloor;
+    const t = withFloor.throughput.temporal;
+    const perPlayCpu = (c: any) => (c ? Math.round(((c.cpuS * 1000) / withFloor.throughput.plays) * 10) / 10 : null);
+    out.push(
+      `Temporal's floor at ${withFloor.latencyMs} ms, same run, same server and worker settings: ${f.workload}; a play is one activity plus one workflow task:`,
+      '',
+      table(
+        ['arm', 'per second', 'worker CPU ms per unit', 'server CPU ms per unit', 'PostgreSQL CPU ms per unit', 'sequential p50 / p95, ms'],
+        [
+          ['noop activity (floor)', f.activitiesPerS, f.cpuMsPerActivity.worker, f.cpuMsPerActivity.server, f.cpuMsPerActivity.postgres ?? null, `${f.sequentialMs.p50} / ${f.sequentialMs.p95}`],
+          ['play (toa-temporal)', t.playsPerS, perPlayCpu(t.cpuByProcess?.worker), perPlayCpu(t.cpuByProcess?.server), perPlayCpu(t.cpuByProcess?.postgres), `${withFloor.perPlay.temporalMs.p50} / ${withFloor.perPlay.temporalMs.p95}`],
+        ],
+      ),
+      '',
+    );
+  }
 }
 for (const name of ['scale', 'scale-10000']) {
   const sc = load(name);

@@ -111,18 +111,8 @@ export interface PathStats {
 /** What the report needs of a record (LoadedRecord and PromptRecord both are). */
 type StatsRecord = Pick<LoadedRecord, 'method' | 'budget' | 'seed' | 'promptId' | 'result' | 'compute'>;
 
-interface RunSums {
-  method: string;
-  budget: number;
-  seed: number;
-  prompts: number;
-  best: number;
-  topK: number;
-  generations: number;
-  tokens: number;
-  flops: number;
-  costUsd: number;
-}
+/** A run's sums while records stream in: the same fields as its stats (best and topK summed, divided at the end). */
+type RunSums = RunStats;
 
 /** Per generation count g: how the sum and count of best-so-far values change at g (step functions summed). */
 type StepDeltas = Map<number, { sum: number; count: number }>;
