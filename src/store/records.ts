@@ -25,6 +25,7 @@
  *
  * readRecord and iterateRecords are the only readers of the folder: they know both layouts.
  */
+import { pathExists } from './pathExists';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -254,7 +255,7 @@ export async function* iterateRecords<T = unknown>(dir: string): AsyncGenerator<
       }
     } else if (name.endsWith('.json')) {
       const entry = await readRecordFile<T>(full);
-      if (!(await exists(recordPath(root, entry.workflowId)))) yield entry;
+      if (!(await pathExists(recordPath(root, entry.workflowId)))) yield entry;
     }
   }
 }
@@ -267,15 +268,6 @@ async function listFolder(folder: string, isRoot: boolean): Promise<string[]> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || (!isRoot && code === 'ENOTDIR')) return [];
     throw new Error(`cannot list records folder ${folder}: ${errMessage(err)}`, { cause: err });
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
   }
 }
 

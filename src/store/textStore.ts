@@ -17,6 +17,7 @@
  *
  * No Temporal imports here: activities translate a StoreError into a workflow failure.
  */
+import { pathExists } from './pathExists';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { StoreSpec } from '../common/store';
@@ -118,7 +119,7 @@ export class FsTextStore implements TextStore {
     const key = textKey(text);
     if (this.recent.has(key)) return key;
     const file = this.pathOf(key);
-    if (await exists(file)) {
+    if (await pathExists(file)) {
       this.recent.add(key, text);
       return key;
     }
@@ -227,15 +228,6 @@ export function openStore(spec: StoreSpec): TextStore {
     stores.set(root, store);
   }
   return store;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function errMessage(err: unknown): string {
