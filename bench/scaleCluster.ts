@@ -525,7 +525,9 @@ async function main() {
     const runs = [];
     for (const target of TARGETS) runs.push(await runOne(target, n));
     writeResult(
-      `scale-cluster-${n}${RESULT_SUFFIX}`,
+      // Both targets: scale-cluster-<n> (the name of the first runs); one target: its own name, so a
+      // cluster-only and an embedded-only run of the same size never overwrite each other.
+      `${TARGETS.length === 1 ? `scale-${TARGETS[0]}-only` : 'scale-cluster'}-${n}${RESULT_SUFFIX}`,
       {
         parameters: {
           prompts: n,
