@@ -507,20 +507,26 @@ export interface DiskUse {
   bytes: number;
   /** What the file system allocated (st_blocks × 512): small files take a whole block. */
   allocatedBytes: number;
+  /** Further names of inodes already counted (hard links): no inode, no bytes of their own. */
+  hardLinks?: number;
 }
 
 /**
  * Files and bytes under `root`, in total and by folder down to `depth` levels (e.g. depth 2:
  * `store/texts`, `store/memos`, `<sweep>/records`); files above that depth count under their
- * own folder (`.` for `root` itself). Layout-agnostic, so it measures any store layout.
+ * own folder (`.` for `root` itself). Layout-agnostic, so it measures any store layout. `files`
+ * counts inodes (a hard link is counted once, as `hardLinks` where its other names are).
  */
 export function diskUsage(root: string, depth = 1): { total: DiskUse; byFolder: Record<string, DiskUse> } {
-  const total: DiskUse = { files: 0, bytes: 0, allocatedBytes: 0 };
+  const total: DiskUse = { files: 0, bytes: 0, allocatedBytes: 0, hardLinks: 0 };
   const byFolder: Record<string, DiskUse> = {};
+  // A hard link (a prompt's pack is one to its record) takes no inode and no block of its own:
+  // count each inode once, where it is first met in name order, and the other names as links.
+  const seen = new Set<string>();
   const walk = (dir: string, rel: string[]) => {
     let entries: fs.Dirent[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch {
       return;
     }
@@ -537,7 +543,14 @@ export function diskUsage(root: string, depth = 1): { total: DiskUse; byFolder: 
         continue;
       }
       const key = rel.slice(0, depth).join('/') || '.';
-      const b = (byFolder[key] ??= { files: 0, bytes: 0, allocatedBytes: 0 });
+      const b = (byFolder[key] ??= { files: 0, bytes: 0, allocatedBytes: 0, hardLinks: 0 });
+      const inode = `${st.dev}:${st.ino}`;
+      if (seen.has(inode)) {
+        b.hardLinks = (b.hardLinks ?? 0) + 1;
+        total.hardLinks = (total.hardLinks ?? 0) + 1;
+        continue;
+      }
+      seen.add(inode);
       for (const u of [b, total]) {
         u.files++;
         u.bytes += st.size;
