@@ -62,7 +62,10 @@ import {
 } from './lib';
 
 const FULL_SIZE = 100_000;
-const SIZES = (process.env.BENCH_SCALE_SIZES ?? String(FULL_SIZE)).split(',').map(Number).filter((n) => n > 0);
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? String(FULL_SIZE))
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const TARGETS = (process.env.BENCH_SCALE_TARGETS ?? 'cluster,embedded').split(',').map((t) => t.trim()) as Target[];
 const WORKERS = Number(process.env.BENCH_SCALE_WORKERS ?? 2);
 const WINDOW = Number(process.env.BENCH_SCALE_WINDOW ?? 64);
@@ -80,7 +83,8 @@ const TOA = path.join(ROOT, 'bin', 'toa.js');
 const RUSAGE = path.join(ROOT, 'dist-bench', 'bench', 'rusage.js');
 
 type Target = 'cluster' | 'embedded';
-for (const t of TARGETS) if (t !== 'cluster' && t !== 'embedded') throw new Error(`BENCH_SCALE_TARGETS: unknown target "${t}" (cluster, embedded)`);
+for (const t of TARGETS)
+  if (t !== 'cluster' && t !== 'embedded') throw new Error(`BENCH_SCALE_TARGETS: unknown target "${t}" (cluster, embedded)`);
 
 /** A running Temporal of either kind: where it is, which processes to measure, what it stores. */
 interface TemporalUnderTest {
@@ -100,7 +104,10 @@ interface TemporalUnderTest {
 async function startCluster(dir: string): Promise<TemporalUnderTest> {
   const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
   // Its processes run detached: stop them even when this benchmark is interrupted (exit handlers must be synchronous).
-  const downOnExit = () => spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], { stdio: 'inherit' });
+  const downOnExit = () =>
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], {
+      stdio: 'inherit',
+    });
   process.on('exit', downOnExit);
   const info = await cluster.up();
   log(`cluster up in ${info.seconds.toFixed(1)} s at ${info.address}`);
@@ -177,15 +184,22 @@ async function scrapeMetrics(metricsUrl: string, namespace: string): Promise<Ser
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     const service = label('service_name');
     if (name === 'action' && service === 'frontend') add(m.actions, label('action_type'), value);
-    else if (name === 'service_requests' && service === 'frontend' && label('namespace') === namespace) add(m.frontendRequests, label('operation'), value);
-    else if (name === 'persistence_latency_count' && service === 'history') add(m.historyPersistenceCount, label('operation'), value);
-    else if (name === 'persistence_latency_sum' && service === 'history') add(m.historyPersistenceSeconds, label('operation'), value);
+    else if (name === 'service_requests' && service === 'frontend' && label('namespace') === namespace)
+      add(m.frontendRequests, label('operation'), value);
+    else if (name === 'persistence_latency_count' && service === 'history')
+      add(m.historyPersistenceCount, label('operation'), value);
+    else if (name === 'persistence_latency_sum' && service === 'history')
+      add(m.historyPersistenceSeconds, label('operation'), value);
   }
   return m;
 }
 
 function counterDelta(a: Counters, b: Counters): Counters {
-  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, round(v - (a[k] ?? 0), 3)]).filter(([, v]) => v !== 0));
+  return Object.fromEntries(
+    Object.entries(b)
+      .map(([k, v]) => [k, round(v - (a[k] ?? 0), 3)])
+      .filter(([, v]) => v !== 0),
+  );
 }
 
 const sum = (c: Counters) => Object.values(c).reduce((x, y) => x + y, 0);
@@ -213,7 +227,11 @@ function serverMetricsDelta(a: ServerMetrics | null, b: ServerMetrics | null, pr
       perPlay: round(sum(dbOps) / plays, 2),
       // Writes of a workflow's mutable state (with its new events): what a history shard serialises.
       workflowWritesPerPlay: round(writes / plays, 2),
-      meanLatencyMs: { UpdateWorkflowExecution: meanMs('UpdateWorkflowExecution'), CreateWorkflowExecution: meanMs('CreateWorkflowExecution'), all: round((1000 * sum(dbSeconds)) / Math.max(1, sum(dbOps)), 2) },
+      meanLatencyMs: {
+        UpdateWorkflowExecution: meanMs('UpdateWorkflowExecution'),
+        CreateWorkflowExecution: meanMs('CreateWorkflowExecution'),
+        all: round((1000 * sum(dbSeconds)) / Math.max(1, sum(dbOps)), 2),
+      },
       byOperation: dbOps,
     },
   };
@@ -230,21 +248,43 @@ interface SweepSpec {
   window: number;
 }
 
-const MAIN_SWEEP = (n: number): SweepSpec => ({ name: `scale-${n}`, prompts: n, idPrefix: 'q', method: { type: 'ensemble' }, budget: BUDGET, window: WINDOW });
+const MAIN_SWEEP = (n: number): SweepSpec => ({
+  name: `scale-${n}`,
+  prompts: n,
+  idPrefix: 'q',
+  method: { type: 'ensemble' },
+  budget: BUDGET,
+  window: WINDOW,
+});
 /** A few prompts at the paper's budget (TOA, 160): what one paper-scale prompt costs in history and Actions. */
-const PAPER_PROBE: SweepSpec = { name: 'paper-budget-probe', prompts: PAPER_PROBE_PROMPTS, idPrefix: 'p', method: { type: 'toa' }, budget: 160, window: PAPER_PROBE_PROMPTS };
+const PAPER_PROBE: SweepSpec = {
+  name: 'paper-budget-probe',
+  prompts: PAPER_PROBE_PROMPTS,
+  idPrefix: 'p',
+  method: { type: 'toa' },
+  budget: 160,
+  window: PAPER_PROBE_PROMPTS,
+};
 
 function writeSweepFile(dir: string, spec: SweepSpec, openaiUrl: string, rewardUrl: string): string {
   const dataset = `${spec.name}.jsonl`;
   fs.writeFileSync(
     path.join(dir, dataset),
-    Array.from({ length: spec.prompts }, (_, i) => JSON.stringify({ id: `${spec.idPrefix}${i}`, instruction: `Scale question ${i}: explain tides.` })).join('\n') + '\n',
+    Array.from({ length: spec.prompts }, (_, i) =>
+      JSON.stringify({ id: `${spec.idPrefix}${i}`, instruction: `Scale question ${i}: explain tides.` }),
+    ).join('\n') + '\n',
   );
   // The same agents in every file: their task queues (named from their config) are the ones the workers serve.
   const agents = [
     ['agent1', 'fake-a'],
     ['agent2', 'fake-b'],
-  ].flatMap(([name, model]) => [`  - name: ${name}`, `    baseURL: ${openaiUrl}`, `    model: ${model}`, `    maxConcurrency: ${SLOTS}`, '    timeoutSeconds: 60']);
+  ].flatMap(([name, model]) => [
+    `  - name: ${name}`,
+    `    baseURL: ${openaiUrl}`,
+    `    model: ${model}`,
+    `    maxConcurrency: ${SLOTS}`,
+    '    timeoutSeconds: 60',
+  ]);
   const yaml = [
     `name: ${spec.name}`,
     'dataset:',
@@ -286,7 +326,12 @@ async function startWorkers(dir: string, env: NodeJS.ProcessEnv, sweepFile: stri
   return Promise.all(
     Array.from({ length: WORKERS }, async (_, i) => {
       const rusageFile = path.join(dir, `worker-${i}.rusage.json`);
-      const child = spawnNode(TOA, ['worker', '-c', sweepFile, '--allow-path', dir] /* the paper-budget probe's dataset sits beside it */, { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS, BENCH_RUSAGE_FILE: rusageFile }, ['-r', RUSAGE]);
+      const child = spawnNode(
+        TOA,
+        ['worker', '-c', sweepFile, '--allow-path', dir] /* the paper-budget probe's dataset sits beside it */,
+        { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS, BENCH_RUSAGE_FILE: rusageFile },
+        ['-r', RUSAGE],
+      );
       await child.waitFor(/worker ready/, 120_000);
       return { child, rusageFile };
     }),
@@ -297,13 +342,19 @@ async function startWorkers(dir: string, env: NodeJS.ProcessEnv, sweepFile: stri
 async function samplePrompts(client: Client, sweepId: string, spec: SweepSpec, sample = HISTORY_SAMPLE) {
   const key = jobKey({ methods: [methodSchema.parse(spec.method)] }, { methodIndex: 0, budget: spec.budget, seed: 0 });
   const n = spec.prompts;
-  const ids = [...new Set(Array.from({ length: Math.min(sample, n) }, (_, i) => Math.floor((i * (n - 1)) / Math.max(1, Math.min(sample, n) - 1))))];
+  const ids = [
+    ...new Set(
+      Array.from({ length: Math.min(sample, n) }, (_, i) => Math.floor((i * (n - 1)) / Math.max(1, Math.min(sample, n) - 1))),
+    ),
+  ];
   const rows: Array<{ events: number; bytes: number; transitions: number; actions: Record<string, number> }> = [];
   for (const i of ids) {
     const id = promptWorkflowId(sweepId, key, `${spec.idPrefix}${i}`);
     const h = await fetchHistorySized(client, id);
     // Each state transition is one write of the workflow's mutable state by its history shard.
-    const transitions = Number((await client.workflow.getHandle(id).describe()).raw.workflowExecutionInfo?.stateTransitionCount ?? NaN);
+    const transitions = Number(
+      (await client.workflow.getHandle(id).describe()).raw.workflowExecutionInfo?.stateTransitionCount ?? NaN,
+    );
     rows.push({ events: h.events, bytes: h.bytes, transitions, actions: billableActions(h.history.events ?? []) });
   }
   const actionKinds = [...new Set(rows.flatMap((r) => Object.keys(r.actions)))];
@@ -325,7 +376,9 @@ async function paperBudgetProbe(client: Client, dir: string, env: NodeJS.Process
     .getHandle(sweepId)
     .result()
     .catch((err: Error & { cause?: Error & { cause?: Error } }) => {
-      throw new Error(`the paper-budget probe sweep ${sweepId} failed: ${err.cause?.message ?? err.message}${err.cause?.cause ? `: ${err.cause.cause.message}` : ''}`);
+      throw new Error(
+        `the paper-budget probe sweep ${sweepId} failed: ${err.cause?.message ?? err.message}${err.cause?.cause ? `: ${err.cause.cause.message}` : ''}`,
+      );
     })) as SweepProgress;
   const prompts = await samplePrompts(client, sweepId, PAPER_PROBE, PAPER_PROBE.prompts);
   // Its records alone (the texts and memos share the store with the measured sweep).
@@ -355,7 +408,9 @@ async function sampleSweep(client: Client, sweepId: string) {
   const sampled = runs.slice(-SWEEP_RUNS_SAMPLE); // list returns newest first: these are the first runs
   for (const runId of sampled) {
     const h = await fetchHistorySized(client, sweepId, runId);
-    transitions += Number((await client.workflow.getHandle(sweepId, runId).describe()).raw.workflowExecutionInfo?.stateTransitionCount ?? NaN);
+    transitions += Number(
+      (await client.workflow.getHandle(sweepId, runId).describe()).raw.workflowExecutionInfo?.stateTransitionCount ?? NaN,
+    );
     events += h.events;
     bytes += h.bytes;
     children += (h.history.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
@@ -368,7 +423,9 @@ async function sampleSweep(client: Client, sweepId: string) {
     historyBytesPerRun: round(bytes / sampled.length, 0),
     childrenStartedInSample: children,
     stateTransitionsPerPrompt: round(transitions / Math.max(1, children), 2),
-    billableActionsPerPrompt: Object.fromEntries(Object.entries(actions).map(([k, v]) => [k, round(v / Math.max(1, children), 3)])),
+    billableActionsPerPrompt: Object.fromEntries(
+      Object.entries(actions).map(([k, v]) => [k, round(v / Math.max(1, children), 3)]),
+    ),
   };
 }
 
@@ -383,14 +440,22 @@ async function responseBytes(recordsDir: string): Promise<number> {
 }
 
 function perPrompt(d: DiskUse, prompts: number) {
-  return { files: round(d.files / prompts, 2), bytes: round(d.bytes / prompts, 0), allocatedBytes: round(d.allocatedBytes / prompts, 0) };
+  return {
+    files: round(d.files / prompts, 2),
+    bytes: round(d.bytes / prompts, 0),
+    allocatedBytes: round(d.allocatedBytes / prompts, 0),
+  };
 }
 
 async function runOne(target: Target, n: number) {
   const dir = tmpDir(`scale-${target}-${n}-`);
   fs.chmodSync(dir, 0o711); // the cluster's PostgreSQL runs as `postgres` and must enter it
   log(`${target} ${n}: ${dir}`);
-  const openai = await startFake('openai', { defaultModel: { quality: 0.5, noise: 0.2, words: WORDS }, seed: 1, keepRequests: 0 });
+  const openai = await startFake('openai', {
+    defaultModel: { quality: 0.5, noise: 0.2, words: WORDS },
+    seed: 1,
+    keepRequests: 0,
+  });
   const reward = await startFake('reward', { keepRequests: 0 } as never);
   const temporal = target === 'cluster' ? await startCluster(dir) : await startEmbedded(dir);
   const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TOA_HOME: path.join(dir, '.toa') };
@@ -412,7 +477,9 @@ async function runOne(target: Target, n: number) {
     const peaks = peakSampler({
       ...Object.fromEntries(workers.map((w, i) => [`worker${i + 1}PeakRssMiB`, () => procMem(w.child.pid)?.peakRssMiB ?? NaN])),
       ...Object.fromEntries(Object.entries(temporal.processes).map(([k, pid]) => [`${k}PssMiB`, () => treeMem(pid).pssMiB])),
-      ...Object.fromEntries(Object.entries(temporal.processes).map(([k, pid]) => [`${k}MaxProcessPeakRssMiB`, () => treeMem(pid).maxPeakRssMiB])),
+      ...Object.fromEntries(
+        Object.entries(temporal.processes).map(([k, pid]) => [`${k}MaxProcessPeakRssMiB`, () => treeMem(pid).maxPeakRssMiB]),
+      ),
     });
     const load0 = loadNow();
     const t0 = performance.now();
@@ -493,14 +560,21 @@ async function runOne(target: Target, n: number) {
         database: { before: db0, after: db1, growth: dbGrowth, growthPerPrompt: round(dbGrowthTotal / n, 0) },
         databaseFolder: { before: dbDisk0, after: dbDisk.total, afterByFolder: dbDisk.byFolder },
         databaseFolderGrowthPerPrompt: perPrompt(
-          { files: dbDisk.total.files - dbDisk0.files, bytes: dbDisk.total.bytes - dbDisk0.bytes, allocatedBytes: dbDisk.total.allocatedBytes - dbDisk0.allocatedBytes },
+          {
+            files: dbDisk.total.files - dbDisk0.files,
+            bytes: dbDisk.total.bytes - dbDisk0.bytes,
+            allocatedBytes: dbDisk.total.allocatedBytes - dbDisk0.allocatedBytes,
+          },
           n,
         ),
       },
       history: {
         promptWorkflow: prompts,
         sweepWorkflow: sweepHist,
-        billableActionsPerPlay: round(((prompts.billableActionsPerPrompt.total ?? 0) + (sweepHist.billableActionsPerPrompt.total ?? 0)) / BUDGET, 2),
+        billableActionsPerPlay: round(
+          ((prompts.billableActionsPerPrompt.total ?? 0) + (sweepHist.billableActionsPerPrompt.total ?? 0)) / BUDGET,
+          2,
+        ),
         paperBudgetProbe: paper,
       },
       serverMetrics: serverMetricsDelta(metrics0, metrics1, n, plays),
@@ -508,7 +582,18 @@ async function runOne(target: Target, n: number) {
       report: measuredCmd(rep),
       projection100k: { wallS: round((FULL_SIZE * wallS) / n, 0), wallH: round((FULL_SIZE * wallS) / n / 3600, 2) },
     };
-    log(JSON.stringify({ target, n, wallS: row.wallS, playsPerS: row.playsPerS, cpuMsPerPlay: row.cpuMsPerPlay, memory: row.memory, export: row.export, report: row.report }));
+    log(
+      JSON.stringify({
+        target,
+        n,
+        wallS: row.wallS,
+        playsPerS: row.playsPerS,
+        cpuMsPerPlay: row.cpuMsPerPlay,
+        memory: row.memory,
+        export: row.export,
+        report: row.report,
+      }),
+    );
     return row;
   } finally {
     await connection.close().catch(() => undefined);
@@ -522,41 +607,52 @@ async function runOne(target: Target, n: number) {
 async function main() {
   for (const n of SIZES) {
     const load0 = loadNow();
-    const runs = [];
-    for (const target of TARGETS) runs.push(await runOne(target, n));
-    writeResult(
-      // Both targets: scale-cluster-<n> (the name of the first runs); one target: its own name, so a
-      // cluster-only and an embedded-only run of the same size never overwrite each other.
-      `${TARGETS.length === 1 ? `scale-${TARGETS[0]}-only` : 'scale-cluster'}-${n}${RESULT_SUFFIX}`,
-      {
-        parameters: {
-          prompts: n,
-          validationRun: n < FULL_SIZE,
-          targets: TARGETS,
-          method: 'ensemble',
-          agents: 2,
-          budget: BUDGET,
-          slotsPerAgent: SLOTS,
-          window: WINDOW,
-          workers: WORKERS,
-          workerNodeOptions: WORKER_NODE_OPTIONS,
-          responseWords: WORDS,
-          exportFormats: EXPORT_FORMATS,
-        },
-        results: runs,
-        notes: [
-          ...(n < FULL_SIZE ? [`Validation run (${n} prompts, not the ${FULL_SIZE.toLocaleString('en')} of issue 12): per-play costs from it are estimates; projection100k scales its wall time linearly.`] : []),
-          'Same sweep on each target through the project commands: `toa sweep start`, `toa worker` × workers (NODE_OPTIONS as docker-compose), `toa export`, `toa report`; 0 ms fake endpoint (test double) in its own process.',
-          'cluster: fresh LocalCluster (Temporal server 1.31 built from source, PostgreSQL, SQL visibility) in a temp folder; embedded: fresh Temporal CLI dev server on a SQLite file.',
-          'CPU: /proc/<pid>/stat utime+stime over the sweep (start to result); PostgreSQL and servers as process trees (exited children counted through cutime/cstime).',
-          'Memory: workers VmHWM (sampled each second, and getrusage at exit); servers and PostgreSQL as the sum of PSS over their process tree (peak of 1 s samples) and the largest single VmHWM.',
-          'Disk: files, bytes and allocated bytes (st_blocks) under the output folder by sub-folder, before export; database growth: pg_database_size (temporal + temporal_visibility) or the SQLite files.',
-          'Billable Actions: counted from sampled histories per Temporal Cloud\'s list (docs.temporal.io/cloud/actions); on the cluster also the server\'s `action` metric (frontend) over the sweep, which includes the CLI\'s queries.',
-        ],
-      },
-      load0,
-    );
+    const runs: unknown[] = [];
+    for (const target of TARGETS) {
+      runs.push(await runOne(target, n));
+      // Written after each target, so a long first run survives a failure of the next one.
+      writeRuns(n, runs, load0);
+    }
   }
+}
+
+function writeRuns(n: number, runs: unknown[], load0: ReturnType<typeof loadNow>) {
+  writeResult(
+    // Both targets: scale-cluster-<n> (the name of the first runs); one target: its own name, so a
+    // cluster-only and an embedded-only run of the same size never overwrite each other.
+    `${TARGETS.length === 1 ? `scale-${TARGETS[0]}-only` : 'scale-cluster'}-${n}${RESULT_SUFFIX}`,
+    {
+      parameters: {
+        prompts: n,
+        validationRun: n < FULL_SIZE,
+        targets: TARGETS,
+        method: 'ensemble',
+        agents: 2,
+        budget: BUDGET,
+        slotsPerAgent: SLOTS,
+        window: WINDOW,
+        workers: WORKERS,
+        workerNodeOptions: WORKER_NODE_OPTIONS,
+        responseWords: WORDS,
+        exportFormats: EXPORT_FORMATS,
+      },
+      results: runs,
+      notes: [
+        ...(n < FULL_SIZE
+          ? [
+              `Validation run (${n} prompts, not the ${FULL_SIZE.toLocaleString('en')} of issue 12): per-play costs from it are estimates; projection100k scales its wall time linearly.`,
+            ]
+          : []),
+        'Same sweep on each target through the project commands: `toa sweep start`, `toa worker` × workers (NODE_OPTIONS as docker-compose), `toa export`, `toa report`; 0 ms fake endpoint (test double) in its own process.',
+        'cluster: fresh LocalCluster (Temporal server 1.31 built from source, PostgreSQL, SQL visibility) in a temp folder; embedded: fresh Temporal CLI dev server on a SQLite file.',
+        'CPU: /proc/<pid>/stat utime+stime over the sweep (start to result); PostgreSQL and servers as process trees (exited children counted through cutime/cstime).',
+        'Memory: workers VmHWM (sampled each second, and getrusage at exit); servers and PostgreSQL as the sum of PSS over their process tree (peak of 1 s samples) and the largest single VmHWM.',
+        'Disk: files, bytes and allocated bytes (st_blocks) under the output folder by sub-folder, before export; database growth: pg_database_size (temporal + temporal_visibility) or the SQLite files.',
+        "Billable Actions: counted from sampled histories per Temporal Cloud's list (docs.temporal.io/cloud/actions); on the cluster also the server's `action` metric (frontend) over the sweep, which includes the CLI's queries.",
+      ],
+    },
+    load0,
+  );
 }
 
 main().catch((err) => {
