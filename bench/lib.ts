@@ -8,7 +8,7 @@
  */
 import { recordHeaderOf } from '../src/common/records';
 import { methodLabelOf } from '../src/search/methods';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { startDevServer, type DevServerHandle } from '../src/server/embedded';
+import { LocalCluster, type UpResult } from '../src/cluster';
 import { agentSchema, type AgentConfig, type MethodSpec, type RewardSpec } from '../src/config/schema';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { allowListFor, createAgentQueueActivities, createMainQueueActivities, type AllowList } from '../src/activities';
@@ -239,6 +240,29 @@ export async function startServer(dir: string, opts: { inMemory?: boolean } = {}
       await nat?.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await server.stop({ graceMs: 5000 });
+    },
+  };
+}
+
+/**
+ * A fresh local production cluster (src/cluster: Temporal server on PostgreSQL) under `dir`, torn
+ * down by `close()` and also when the benchmark is interrupted: its processes run detached.
+ */
+export async function startBenchCluster(dir: string): Promise<{ cluster: LocalCluster; info: UpResult; close(): Promise<void> }> {
+  fs.chmodSync(dir, 0o711); // the cluster's PostgreSQL runs as `postgres` and must enter it
+  const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
+  // Exit handlers must be synchronous: stop it with the CLI.
+  const downOnExit = () =>
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], { stdio: 'inherit' });
+  process.on('exit', downOnExit);
+  const info = await cluster.up();
+  log(`cluster up in ${info.seconds.toFixed(1)} s at ${info.address}`);
+  return {
+    cluster,
+    info,
+    async close() {
+      await cluster.down({ deleteData: true });
+      process.off('exit', downOnExit);
     },
   };
 }

@@ -10,11 +10,8 @@
  *               cycle time of each play (issue of generate i → issue of generate i+1) minus the
  *               endpoint latency, p50 / p95.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { LocalCluster } from '../src/cluster';
 import { openStore } from '../src/store';
 import { methodSchema, type MethodSpec, type RewardSpec, type AgentConfig } from '../src/config/schema';
 import type { StoreSpec } from '../src/activities/types';
@@ -23,7 +20,7 @@ import type { PromptSearchInput } from '../src/workflows/promptSearch';
 import { FLOOR_TASK_QUEUE } from './floor/workflows';
 import {
   QUICK, agent, benchAllow, cpuMeter, createActivities, inProcessSlots, loadNow, log, mean, percentile, procMem, round, runInProcess, sleep,
-  startFake, startServer, startWorkerProc, tmpDir, writeResult, type CpuSource, type FakeProc,
+  startBenchCluster, startFake, startServer, startWorkerProc, tmpDir, writeResult, type CpuSource, type FakeProc,
 } from './lib';
 
 const LATENCIES = process.env.BENCH_LATENCIES ? process.env.BENCH_LATENCIES.split(',').map(Number) : QUICK ? [0, 500] : [0, 50, 500];
@@ -53,12 +50,7 @@ async function embeddedServer(dir: string): Promise<ServerUnderTest> {
 }
 
 async function clusterServer(dir: string): Promise<ServerUnderTest> {
-  fs.chmodSync(dir, 0o711); // the cluster's PostgreSQL runs as `postgres` and must enter it
-  const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
-  // Detached processes: stop them even when the benchmark is interrupted (exit handlers are synchronous).
-  const downOnExit = () => spawnSync(process.execPath, [path.join(process.cwd(), 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], { stdio: 'inherit' });
-  process.on('exit', downOnExit);
-  const info = await cluster.up();
+  const { info, close } = await startBenchCluster(dir);
   const connection = await Connection.connect({ address: info.address });
   return {
     address: info.address,
@@ -67,8 +59,7 @@ async function clusterServer(dir: string): Promise<ServerUnderTest> {
     serverPid: info.temporal.pid!,
     async close() {
       await connection.close().catch(() => undefined);
-      await cluster.down({ deleteData: true });
-      process.off('exit', downOnExit);
+      await close();
     },
   };
 }

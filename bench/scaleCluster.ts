@@ -25,11 +25,9 @@
  * Writes bench/results/scale-cluster-<N><suffix>.json per size (runs below 100,000 prompts are
  * marked as validation runs).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { LocalCluster } from '../src/cluster';
 import { jobKey, promptWorkflowId } from '../src/common/workflowIds';
 import { methodSchema } from '../src/config/schema';
 import { iterateRecords } from '../src/store';
@@ -52,6 +50,7 @@ import {
   sleep,
   spawnNode,
   startFake,
+  startBenchCluster,
   startServer,
   tmpDir,
   treeMem,
@@ -102,15 +101,7 @@ interface TemporalUnderTest {
 }
 
 async function startCluster(dir: string): Promise<TemporalUnderTest> {
-  const cluster = new LocalCluster({ dir: path.join(dir, 'cluster'), log: (l) => log(`cluster: ${l}`) });
-  // Its processes run detached: stop them even when this benchmark is interrupted (exit handlers must be synchronous).
-  const downOnExit = () =>
-    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'cluster.js'), 'down', '--dir', cluster.dir, '--delete-data'], {
-      stdio: 'inherit',
-    });
-  process.on('exit', downOnExit);
-  const info = await cluster.up();
-  log(`cluster up in ${info.seconds.toFixed(1)} s at ${info.address}`);
+  const { cluster, info, close } = await startBenchCluster(dir);
   const dbs = ['temporal', 'temporal_visibility'];
   return {
     address: info.address,
@@ -123,10 +114,7 @@ async function startCluster(dir: string): Promise<TemporalUnderTest> {
     },
     databaseDisk: () => diskUsage(info.postgres.dataDir, 1),
     metrics: () => scrapeMetrics(info.metricsUrl, info.namespace),
-    async close() {
-      await cluster.down({ deleteData: true });
-      process.off('exit', downOnExit);
-    },
+    close,
   };
 }
 
@@ -449,7 +437,6 @@ function perPrompt(d: DiskUse, prompts: number) {
 
 async function runOne(target: Target, n: number) {
   const dir = tmpDir(`scale-${target}-${n}-`);
-  fs.chmodSync(dir, 0o711); // the cluster's PostgreSQL runs as `postgres` and must enter it
   log(`${target} ${n}: ${dir}`);
   const openai = await startFake('openai', {
     defaultModel: { quality: 0.5, noise: 0.2, words: WORDS },

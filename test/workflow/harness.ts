@@ -8,7 +8,8 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createTestEnv } from '../../src/testing/testEnv';
 import { startWorkers, workflowBundle, type RunningWorkers } from '../../src/worker/run';
 import { allowListFor } from '../../src/activities';
-import type { AgentConfig, RewardSpec } from '../../src/config/schema';
+import type { AgentConfig, MethodSpec, RewardSpec } from '../../src/config/schema';
+import type { PromptSearchInput } from '../../src/workflows/promptSearch';
 import type { StoreSpec } from '../../src/activities/types';
 import { openStore } from '../../src/store';
 import { fakeAgent, startFakeOpenAI, startFakeReward, tmpDir, type FakeModelSpec } from '../support';
@@ -79,4 +80,27 @@ export async function startHarness(opts: { agents?: number; models?: Record<stri
     },
   };
   return h;
+}
+
+/** A promptSearch input on the harness's first three agents, its reward, store and records folder. */
+export async function promptInput(
+  h: Harness,
+  method: MethodSpec,
+  budget: number,
+  promptId: string,
+  over: Partial<PromptSearchInput> = {},
+): Promise<PromptSearchInput> {
+  return {
+    promptId,
+    promptRef: await h.putText(`Question ${promptId}: what is 6 times 7?`),
+    method,
+    budget,
+    seed: 7,
+    agents: h.agents.slice(0, 3),
+    reward: h.rewardSpec,
+    store: h.store,
+    templates: {},
+    recordsDir: h.recordsDir,
+    ...over,
+  };
 }

@@ -19,7 +19,7 @@ import { datasetSchema, methodSchema, type MethodSpec } from '../../src/config/s
 import type { PromptRecord } from '../../src/common/records';
 import type { SweepPlan, SweepProgress } from '../../src/workflows/sweepState';
 import { describeProgress } from '../../src/client/watch';
-import { startHarness, type Harness } from './harness';
+import { promptInput, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -34,26 +34,8 @@ afterEach(() => {
 
 const toa = () => methodSchema.parse({ type: 'toa', alpha: 0.1, tau: 1 });
 
-async function input(
-  method: MethodSpec,
-  budget: number,
-  promptId: string,
-  over: Partial<PromptSearchInput> = {},
-): Promise<PromptSearchInput> {
-  return {
-    promptId,
-    promptRef: await h.putText(`Question ${promptId}: what is 6 times 7?`),
-    method,
-    budget,
-    seed: 7,
-    agents: h.agents.slice(0, 3),
-    reward: h.rewardSpec,
-    store: h.store,
-    templates: {},
-    recordsDir: h.recordsDir,
-    ...over,
-  };
-}
+const input = (method: MethodSpec, budget: number, promptId: string, over: Partial<PromptSearchInput> = {}) =>
+  promptInput(h, method, budget, promptId, over);
 
 async function record(workflowId: string): Promise<PromptRecord> {
   return (await readRecord<PromptRecord>(h.recordsDir, workflowId))!.record;

@@ -12,7 +12,7 @@ import { openStore, recordPath, textKey } from '../../src/store';
 import type { MethodSpec } from '../../src/config/schema';
 import { methodSchema } from '../../src/config/schema';
 import type { PromptRecord } from '../../src/common/records';
-import { startHarness, type Harness } from './harness';
+import { promptInput, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,20 +21,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-async function input(method: MethodSpec, budget: number, promptId: string): Promise<PromptSearchInput> {
-  return {
-    promptId,
-    promptRef: await h.putText(`Question ${promptId}: what is 6 times 7?`),
-    method,
-    budget,
-    seed: 7,
-    agents: h.agents.slice(0, 3),
-    reward: h.rewardSpec,
-    store: h.store,
-    templates: {},
-    recordsDir: h.recordsDir,
-  };
-}
+const input = (method: MethodSpec, budget: number, promptId: string, over: Partial<PromptSearchInput> = {}) =>
+  promptInput(h, method, budget, promptId, over);
 
 test('TOA with K=3, N=16 completes with 16 scored responses and the argmax as best', async () => {
   const before = h.openai.stats.requests;
