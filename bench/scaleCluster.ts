@@ -19,7 +19,7 @@
  *   BENCH_SCALE_TARGETS=cluster BENCH_SCALE_SIZES=500 node dist-bench/bench/scaleCluster.js
  *
  * Knobs: BENCH_SCALE_WORKERS (2), BENCH_SCALE_WINDOW (64 running prompts), BENCH_SCALE_BUDGET (4),
- * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_PAPER_PROBE (3 prompts; 0 = skip),
+ * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_PAPER_PROBE (3 prompts; 0 = skip), BENCH_SCALE_TIMELINE_S (300: per-interval plays/s and CPU per play),
  * BENCH_SCALE_WORKER_NODE_OPTIONS (default --max-old-space-size=1024) with BENCH_SCALE_RESULT_SUFFIX
  * (e.g. -heap512), BENCH_SCALE_KEEP=1 (keep the temp folder).
  * Writes bench/results/scale-cluster-<N><suffix>.json per size (runs below 100,000 prompts are
@@ -33,6 +33,8 @@ import { methodSchema } from '../src/config/schema';
 import { iterateRecords } from '../src/store';
 import type { PromptRecord } from '../src/common/records';
 import type { SweepProgress } from '../src/workflows/sweepState';
+import { sweepProgressQuery } from '../src/workflows/signals';
+import { timelineIntervals, timelineSampler } from './timeline';
 import {
   ROOT,
   billableActions,
@@ -78,6 +80,8 @@ const EXPORT_FORMATS = process.env.BENCH_SCALE_EXPORT_FORMATS ?? 'sft,dpo,respon
 const HISTORY_SAMPLE = 5;
 const PAPER_PROBE_PROMPTS = Number(process.env.BENCH_SCALE_PAPER_PROBE ?? 3);
 const SWEEP_RUNS_SAMPLE = 10;
+// the timeline's sampling interval: per-interval plays/s and CPU per play over the sweep
+const TIMELINE_S = Number(process.env.BENCH_SCALE_TIMELINE_S ?? 300);
 const TOA = path.join(ROOT, 'bin', 'toa.js');
 const RUSAGE = path.join(ROOT, 'dist-bench', 'bench', 'rusage.js');
 
@@ -471,8 +475,14 @@ async function runOne(target: Target, n: number) {
     const load0 = loadNow();
     const t0 = performance.now();
     const sweepId = await startSweepCli(sweepFile, env);
+    const finished = async () => {
+      const p = await client.workflow.getHandle(sweepId).query(sweepProgressQuery);
+      return p.done + p.failed;
+    };
+    const timeline = timelineSampler(finished, cpu, TIMELINE_S * 1000);
     const progress = (await client.workflow.getHandle(sweepId).result()) as SweepProgress;
     const wallS = (performance.now() - t0) / 1000;
+    const timelinePoints = await timeline.stop(progress.done + progress.failed);
     const load1 = loadNow();
     const cpuUse = cpu();
     const peak = peaks.stop();
@@ -565,6 +575,13 @@ async function runOne(target: Target, n: number) {
         paperBudgetProbe: paper,
       },
       serverMetrics: serverMetricsDelta(metrics0, metrics1, n, plays),
+      timeline: {
+        everyS: TIMELINE_S,
+        intervals: timelineIntervals(timelinePoints, BUDGET, {
+          workers: workers.map((_, i) => `worker${i + 1}`),
+          ...Object.fromEntries(Object.keys(temporal.processes).map((k) => [k, [k]])),
+        }),
+      },
       export: { formats: EXPORT_FORMATS, ...measuredCmd(exp), outputBytes: exportDisk.bytes, outputFiles: exportDisk.files },
       report: measuredCmd(rep),
       projection100k: { wallS: round((FULL_SIZE * wallS) / n, 0), wallH: round((FULL_SIZE * wallS) / n / 3600, 2) },
