@@ -19,11 +19,12 @@
  *   BENCH_SCALE_TARGETS=cluster BENCH_SCALE_SIZES=500 node dist-bench/bench/scaleCluster.js
  *
  * Knobs: BENCH_SCALE_WORKERS (2), BENCH_SCALE_WINDOW (64 running prompts), BENCH_SCALE_BUDGET (4),
- * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_PAPER_PROBE (3 prompts; 0 = skip), BENCH_SCALE_TIMELINE_S (300: per-interval plays/s and CPU per play),
+ * BENCH_SCALE_EXPORT_FORMATS (sft,dpo,responses), BENCH_SCALE_PAPER_PROBE (3 prompts; 0 = skip),
+ * BENCH_SCALE_TIMELINE_S (300: the interval of the per-interval plays/s and CPU per play),
  * BENCH_SCALE_WORKER_NODE_OPTIONS (default --max-old-space-size=1024) with BENCH_SCALE_RESULT_SUFFIX
  * (e.g. -heap512), BENCH_SCALE_KEEP=1 (keep the temp folder).
- * Writes bench/results/scale-cluster-<N><suffix>.json per size (runs below 100,000 prompts are
- * marked as validation runs).
+ * Writes bench/results/scale-cluster-<N><suffix>.json per size, or scale-<target>-only-<N><suffix>.json
+ * when one target is run (runs below 100,000 prompts are marked as validation runs).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,7 +34,7 @@ import { methodSchema } from '../src/config/schema';
 import { iterateRecords } from '../src/store';
 import type { PromptRecord } from '../src/common/records';
 import type { SweepProgress } from '../src/workflows/sweepState';
-import { sweepProgressQuery } from '../src/workflows/signals';
+import { sweepProgress } from '../src/client/sweepCommands';
 import { timelineIntervals, timelineSampler } from './timeline';
 import {
   ROOT,
@@ -82,6 +83,8 @@ const PAPER_PROBE_PROMPTS = Number(process.env.BENCH_SCALE_PAPER_PROBE ?? 3);
 const SWEEP_RUNS_SAMPLE = 10;
 // the timeline's sampling interval: per-interval plays/s and CPU per play over the sweep
 const TIMELINE_S = Number(process.env.BENCH_SCALE_TIMELINE_S ?? 300);
+if (!(TIMELINE_S > 0))
+  throw new Error(`BENCH_SCALE_TIMELINE_S: "${process.env.BENCH_SCALE_TIMELINE_S}" is not a positive number of seconds`);
 const TOA = path.join(ROOT, 'bin', 'toa.js');
 const RUSAGE = path.join(ROOT, 'dist-bench', 'bench', 'rusage.js');
 
@@ -475,8 +478,9 @@ async function runOne(target: Target, n: number) {
     const load0 = loadNow();
     const t0 = performance.now();
     const sweepId = await startSweepCli(sweepFile, env);
+    // sweepProgress bounds its query: a read that cannot be answered is skipped, never waited on
     const finished = async () => {
-      const p = await client.workflow.getHandle(sweepId).query(sweepProgressQuery);
+      const p = await sweepProgress(client, sweepId);
       return p.done + p.failed;
     };
     const timeline = timelineSampler(finished, cpu, TIMELINE_S * 1000);

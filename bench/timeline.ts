@@ -10,7 +10,7 @@ export interface TimelinePoint {
   tS: number;
   /** Prompts finished (done + failed) at that moment. */
   finished: number;
-  /** Cumulative CPU seconds per process since the sweep started. */
+  /** Cumulative CPU seconds per process (from the caller's meter: only differences are used). */
   cpuS: Record<string, number>;
 }
 
